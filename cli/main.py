@@ -1,0 +1,72 @@
+"""The ``codegpt`` command: one argparse parser, one module per subcommand.
+
+Subcommand modules are imported lazily by name so that ``codegpt serve`` never pays for (or
+depends on) the training stack, and a later feature only adds a module to ``SUBCOMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from codegpt import __version__
+from codegpt.exit_codes import USAGE_ERROR
+
+# name -> module under codegpt.commands exposing HELP, add_arguments(parser) and run(args) -> int
+SUBCOMMANDS: dict[str, str] = {
+    "serve": "serve",
+    "doctor": "doctor",
+}
+
+
+def configure_logging(verbosity: int) -> None:
+    """Send logs to stderr: stdout carries LSP traffic when serving over stdio."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; each subcommand module adds its own arguments."""
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging on stderr (-vv for debug)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="codegpt",
+        description="An AI code assistant for Python: completion, repair and test generation.",
+        epilog="Exit codes: 0 ok, 1 problems found, 2 usage or environment error.",
+        parents=[verbose],
+    )
+    parser.add_argument("--version", action="version", version=f"codegpt {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in SUBCOMMANDS.items():
+        module = importlib.import_module(f"codegpt.commands.{module_name}")
+        sub = subparsers.add_parser(
+            name, help=module.HELP, description=module.HELP, parents=[verbose]
+        )
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, configure logging and run one subcommand; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return USAGE_ERROR
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print("codegpt: interrupted", file=sys.stderr)
+        return 130

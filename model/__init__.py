@@ -1,0 +1,1 @@
+"""The code model: its definition (torch), export, and the torch-free runtime every feature uses."""

@@ -1,0 +1,1 @@
+"""The language server: documents, settings, diagnostics and the features built on the model."""
