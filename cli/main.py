@@ -18,7 +18,13 @@ from codegpt.exit_codes import USAGE_ERROR
 # name -> module under codegpt.commands exposing HELP, add_arguments(parser) and run(args) -> int
 SUBCOMMANDS: dict[str, str] = {
     "serve": "serve",
+    "tests": "tests",
+    "check": "check",
     "doctor": "doctor",
+    "fix": "fix",
+    "corpus": "corpus",
+    "train": "train",
+    "export": "export",
 }
 
 
@@ -35,22 +41,30 @@ def configure_logging(verbosity: int) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; each subcommand module adds its own arguments."""
-    verbose = argparse.ArgumentParser(add_help=False)
-    verbose.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more logging on stderr (-vv for debug)"
-    )
+
+    def verbosity_parent(default: object) -> argparse.ArgumentParser:
+        # The subcommand's copy must not reset a -v given before the subcommand name.
+        parent = argparse.ArgumentParser(add_help=False)
+        parent.add_argument(
+            "-v", "--verbose", action="count", default=default, help="more logging on stderr"
+        )
+        return parent
+
     parser = argparse.ArgumentParser(
         prog="codegpt",
         description="An AI code assistant for Python: completion, repair and test generation.",
         epilog="Exit codes: 0 ok, 1 problems found, 2 usage or environment error.",
-        parents=[verbose],
+        parents=[verbosity_parent(0)],
     )
     parser.add_argument("--version", action="version", version=f"codegpt {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(f"codegpt.commands.{module_name}")
         sub = subparsers.add_parser(
-            name, help=module.HELP, description=module.HELP, parents=[verbose]
+            name,
+            help=module.HELP,
+            description=module.HELP,
+            parents=[verbosity_parent(argparse.SUPPRESS)],
         )
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

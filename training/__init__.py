@@ -1,0 +1,1 @@
+"""Training: corpus, tokenizer, training loop and export (needs the train extra)."""
