@@ -10,7 +10,7 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from codegpt import __version__
 from codegpt.exit_codes import USAGE_ERROR
@@ -18,13 +18,14 @@ from codegpt.exit_codes import USAGE_ERROR
 # name -> module under codegpt.commands exposing HELP, add_arguments(parser) and run(args) -> int
 SUBCOMMANDS: dict[str, str] = {
     "serve": "serve",
+    "fix": "fix",
     "tests": "tests",
     "check": "check",
     "doctor": "doctor",
-    "fix": "fix",
     "corpus": "corpus",
     "train": "train",
     "export": "export",
+    "eval": "eval",
 }
 
 
@@ -37,6 +38,16 @@ def configure_logging(verbosity: int) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+
+
+def unavailable(name: str, error: ImportError) -> Callable[[argparse.Namespace], int]:
+    """A stand-in ``run`` for a subcommand whose module cannot be imported."""
+
+    def run(args: argparse.Namespace) -> int:
+        print(f"codegpt {name}: unavailable: {error}", file=sys.stderr)
+        return USAGE_ERROR
+
+    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"codegpt {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in SUBCOMMANDS.items():
-        module = importlib.import_module(f"codegpt.commands.{module_name}")
+        try:
+            module = importlib.import_module(f"codegpt.commands.{module_name}")
+        except ImportError as error:
+            # One broken subcommand must not take `codegpt serve` down with it.
+            subparsers.add_parser(name, help=f"(unavailable: {error})").set_defaults(
+                run=unavailable(name, error)
+            )
+            continue
         sub = subparsers.add_parser(
             name,
             help=module.HELP,
