@@ -1,0 +1,215 @@
+"""The prefix and suffix around the cursor, cut at line boundaries to fit a budget.
+
+Fill-in-the-middle prompts are built from exactly these two strings. Cutting at whole lines keeps
+the model from seeing half a token at the edge of its window; the line holding the cursor is never
+cut, because the model must see exactly what precedes and follows the insertion point.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from codegpt.server.context_text import SourceText
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class WindowBudget:
+    """How much text the prompt may carry on each side of the cursor.
+
+    Measured in characters, or in tokens when a ``count_tokens`` function is passed alongside: the
+    model's limit is in tokens, but characters are free to count and good enough for tests.
+    """
+
+    prefix: int = 6000  # about 1,500 tokens of code: most of a 2,048-token context
+    suffix: int = 2000  # the suffix helps less than the prefix, so it gets less room
+    anchor_to_definition: bool = False  # start the prefix at the enclosing top-level definition
+
+
+@dataclass(frozen=True)
+class PromptWindow:
+    """The text before and after the cursor that fits the budget, and where it was cut.
+
+    Offsets are str offsets into the document, so ``text[prefix_start:cursor] == prefix`` and
+    ``text[cursor:suffix_end] == suffix``.
+    """
+
+    prefix: str
+    suffix: str
+    prefix_start: int
+    cursor: int
+    suffix_end: int
+    prefix_truncated: bool  # lines before prefix_start were left out
+    suffix_truncated: bool  # lines after suffix_end were left out
+    anchored: bool  # prefix_start is a top-level boundary chosen for KV-cache reuse
+
+
+class CachedTokenCounter:
+    """Memoise a token counter per line: between keystrokes only the edited line changes.
+
+    Wrap the tokenizer once per document (or per server) and pass the instance as
+    ``count_tokens``; the window is counted line by line, so nearly every call is a cache hit.
+    """
+
+    def __init__(self, count_tokens: TokenCounter, max_entries: int = 20000) -> None:
+        self._count = count_tokens
+        self._cache: OrderedDict[str, int] = OrderedDict()
+        self._max_entries = max_entries
+
+    def __call__(self, text: str) -> int:
+        """Count the tokens of ``text``, from the cache when it was seen before."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        count = self._count(text)
+        self._cache[text] = count
+        if len(self._cache) > self._max_entries:
+            self._cache.popitem(last=False)
+        return count
+
+
+def cut_window(
+    source: SourceText | str,
+    cursor: int,
+    budget: WindowBudget | None = None,
+    *,
+    count_tokens: TokenCounter | None = None,
+    anchor: tuple[int, int] | None = None,
+    boundaries: Sequence[int] = (),
+) -> PromptWindow:
+    """Cut the prefix and suffix around str offset ``cursor`` to ``budget``.
+
+    ``anchor`` is the (start, end) str range of the top-level definition holding the cursor (its
+    start at a line start) and ``boundaries`` the sorted line-start offsets of the module's
+    top-level statements; with ``budget.anchor_to_definition`` the prefix then starts at the
+    earliest boundary from which the *whole* definition fits, so the prompt's beginning does not
+    move while the cursor moves or types inside that definition.
+    """
+    source = source if isinstance(source, SourceText) else SourceText(source)
+    budget = budget or WindowBudget()
+    text = source.text
+    cursor = max(0, min(cursor, len(text)))
+    cost = count_tokens or len
+    line = source.line_of(cursor)
+
+    prefix_start = None
+    anchored = False
+    if budget.anchor_to_definition and anchor is not None:
+        prefix_start = _anchored_start(text, cursor, budget.prefix, cost, anchor, boundaries)
+        anchored = prefix_start is not None
+    if prefix_start is None:
+        starts = source.line_starts
+        prefix_start = _grow(
+            text,
+            fixed=(starts[line], cursor),
+            pieces=((starts[i], starts[i + 1]) for i in range(line - 1, -1, -1)),
+            budget=budget.prefix,
+            cost=cost,
+            exact=count_tokens is None,
+            before=True,
+        )
+    suffix_end = _grow(
+        text,
+        fixed=(cursor, source.line_end(line, with_break=True)),
+        pieces=_lines_after(source, line),
+        budget=budget.suffix,
+        cost=cost,
+        exact=count_tokens is None,
+        before=False,
+    )
+    return PromptWindow(
+        prefix=text[prefix_start:cursor],
+        suffix=text[cursor:suffix_end],
+        prefix_start=prefix_start,
+        cursor=cursor,
+        suffix_end=suffix_end,
+        prefix_truncated=prefix_start > 0,
+        suffix_truncated=suffix_end < len(text),
+        anchored=anchored,
+    )
+
+
+def _lines_after(source: SourceText, line: int) -> Iterator[tuple[int, int]]:
+    """The (start, end) of each line below ``line``, nearest first, produced on demand."""
+    starts = source.line_starts
+    end = len(source.text)
+    for index in range(line + 1, len(starts)):
+        yield starts[index], starts[index + 1] if index + 1 < len(starts) else end
+
+
+def _grow(
+    text: str,
+    *,
+    fixed: tuple[int, int],
+    pieces: Iterable[tuple[int, int]],
+    budget: int,
+    cost: TokenCounter,
+    exact: bool,
+    before: bool,
+) -> int:
+    """Add whole lines to the fixed span, nearest first, while the total stays within budget.
+
+    Returns the new outer edge (start when growing ``before``, end otherwise). Token counts of
+    separate lines need not add up to the count of their concatenation, so a token-measured
+    window is re-counted as a whole and shrunk until it really fits.
+    """
+    fixed_start, fixed_end = fixed
+    used = cost(text[fixed_start:fixed_end]) if not exact else fixed_end - fixed_start
+    taken: list[tuple[int, int]] = []  # pieces are consumed lazily: a budget covers few lines
+    for start, end in pieces:
+        piece_cost = (end - start) if exact else cost(text[start:end])
+        if used + piece_cost > budget:
+            break
+        used += piece_cost
+        taken.append((start, end))
+
+    def edge(count: int) -> int:
+        if count == 0:
+            return fixed_start if before else fixed_end
+        return taken[count - 1][0] if before else taken[count - 1][1]
+
+    count = len(taken)
+    if not exact:
+        while count > 0:
+            start, end = (edge(count), fixed_end) if before else (fixed_start, edge(count))
+            if cost(text[start:end]) <= budget:
+                break
+            count -= 1
+    return edge(count)
+
+
+def _anchored_start(
+    text: str,
+    cursor: int,
+    budget: int,
+    cost: TokenCounter,
+    anchor: tuple[int, int],
+    boundaries: Sequence[int],
+) -> int | None:
+    """The stable prefix start for a cursor inside a top-level definition, or None if none fits."""
+    start, end = anchor
+    if start > cursor:
+        return None
+    end = max(end, cursor)  # the cursor may sit on an indented blank line after the last statement
+    whole_def = cost(text[start:end]) if end > start else 0
+    if whole_def <= budget:
+        earlier = [b for b in boundaries if b < start]
+        chosen = start
+        used = whole_def
+        previous = start
+        for boundary in reversed(earlier):
+            used += cost(text[boundary:previous])
+            if used > budget:
+                break
+            chosen, previous = boundary, boundary
+        # Per-segment costs approximate a token count; check the real one once.
+        if chosen != start and cost(text[chosen:end]) > budget:
+            chosen = start
+        return chosen
+    if cost(text[start:cursor]) <= budget:
+        return start
+    return None

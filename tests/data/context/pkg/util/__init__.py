@@ -1,0 +1,5 @@
+"""Helpers shared by the shapes."""
+
+from . import helpers
+
+__all__ = ["helpers"]

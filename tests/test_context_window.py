@@ -1,0 +1,102 @@
+from context_helpers import offset_of, read
+
+from codegpt.server.context import ContextBudget, extract_context_at_offset
+from codegpt.server.context_window import CachedTokenCounter, WindowBudget, cut_window
+
+TEXTWRAP = read("textwrap_copy.py")
+
+
+def test_without_cuts_prefix_and_suffix_are_the_whole_text():
+    cursor = offset_of(TEXTWRAP, "def dedent(text):")
+    window = cut_window(TEXTWRAP, cursor, WindowBudget(prefix=10**9, suffix=10**9))
+    assert window.prefix + window.suffix == TEXTWRAP
+    assert not window.prefix_truncated and not window.suffix_truncated
+
+
+def test_character_budget_keeps_whole_lines_nearest_the_cursor():
+    cursor = offset_of(TEXTWRAP, "chunks = self._split_chunks(text)", after=False)
+    window = cut_window(TEXTWRAP, cursor, WindowBudget(prefix=300, suffix=200))
+    assert len(window.prefix) <= 300 and len(window.suffix) <= 200
+    assert TEXTWRAP[window.prefix_start : cursor] == window.prefix
+    assert window.prefix_start == 0 or TEXTWRAP[window.prefix_start - 1] == "\n"
+    assert window.suffix_end == len(TEXTWRAP) or TEXTWRAP[window.suffix_end - 1] == "\n"
+    assert window.prefix_truncated and window.suffix_truncated
+    # Nearest lines are kept: one more line above would not have fit.
+    above = TEXTWRAP.rfind("\n", 0, window.prefix_start - 1) + 1
+    assert cursor - above > 300
+
+
+def test_current_line_is_kept_whole_even_over_budget():
+    text = "x = 1\n" + "y = " + "a" * 100 + " + b\nz = 3\n"
+    cursor = text.index(" + b")
+    window = cut_window(text, cursor, WindowBudget(prefix=10, suffix=2))
+    assert window.prefix == "y = " + "a" * 100
+    assert window.suffix == " + b\n"
+
+
+def test_token_budget_uses_the_counter():
+    words = lambda text: len(text.split())  # noqa: E731 - a real, simple token counter
+    cursor = offset_of(TEXTWRAP, "def fill(text, width=70, **kwargs):")
+    window = cut_window(TEXTWRAP, cursor, WindowBudget(prefix=50, suffix=40), count_tokens=words)
+    assert words(window.prefix) <= 50
+    assert words(window.suffix) <= 40
+    assert window.prefix.endswith("def fill(text, width=70, **kwargs):")
+    assert window.prefix_truncated
+
+
+def test_token_budget_is_checked_on_the_joined_text():
+    # Counts a line break pair as an extra token, so per-line sums underestimate.
+    def pairs(text: str) -> int:
+        return len(text) + text.count("\n\n") * 5
+
+    text = "a\n\n" * 20 + "cursor"
+    cursor = len(text)
+    window = cut_window(text, cursor, WindowBudget(prefix=30, suffix=10), count_tokens=pairs)
+    assert pairs(window.prefix) <= 30
+
+
+def test_cached_token_counter_counts_each_line_once():
+    calls = []
+
+    def count(text: str) -> int:
+        calls.append(text)
+        return len(text)
+
+    counter = CachedTokenCounter(count)
+    assert counter("abc") == 3 and counter("abc") == 3
+    assert calls == ["abc"]
+
+
+def test_anchor_starts_prefix_at_enclosing_top_level_definition():
+    budget = ContextBudget(window=WindowBudget(prefix=1500, suffix=100, anchor_to_definition=True))
+    first = offset_of(TEXTWRAP, "for line in text.splitlines(True):")
+    second = offset_of(TEXTWRAP, "return ''.join(prefixed_lines())")
+    one = extract_context_at_offset(TEXTWRAP, first, budget=budget).window
+    two = extract_context_at_offset(TEXTWRAP, second, budget=budget).window
+    assert one.anchored and two.anchored
+    # The same stable start for two cursor positions inside ``indent``.
+    assert one.prefix_start == two.prefix_start
+    assert TEXTWRAP.index("def indent(") >= one.prefix_start
+    assert len(two.prefix) <= 1500
+
+
+def test_anchor_falls_back_to_line_cutting_when_definition_is_too_big():
+    budget = ContextBudget(window=WindowBudget(prefix=200, suffix=100, anchor_to_definition=True))
+    cursor = offset_of(TEXTWRAP, "return self._wrap_chunks(chunks)")
+    window = extract_context_at_offset(TEXTWRAP, cursor, budget=budget).window
+    assert not window.anchored
+    assert len(window.prefix) <= 200
+
+
+def test_anchor_ignored_at_module_level():
+    budget = ContextBudget(window=WindowBudget(prefix=400, suffix=100, anchor_to_definition=True))
+    cursor = offset_of(TEXTWRAP, "_whitespace = '\\t\\n\\x0b\\x0c\\r '")
+    assert not extract_context_at_offset(TEXTWRAP, cursor, budget=budget).window.anchored
+
+
+def test_crlf_window_keeps_line_breaks_intact():
+    text = "a = 1\r\nb = 2\r\nc = 3\r\n"
+    cursor = text.index("b = 2") + 5
+    window = cut_window(text, cursor, WindowBudget(prefix=12, suffix=9))
+    assert window.prefix == "a = 1\r\nb = 2"
+    assert window.suffix == "\r\nc = 3\r\n"
