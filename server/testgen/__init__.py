@@ -1,0 +1,1 @@
+"""Test generation: analyse a function, propose inputs, run them sandboxed, emit pytest tests."""

@@ -1,0 +1,124 @@
+"""Turn an observed call into the lines of a test: the call and what it must return or raise.
+
+Values the child could write down exactly are compared with ``==`` (``is`` for None and
+booleans), floats and flat containers of floats with ``pytest.approx``, NaN with
+``math.isnan``; anything else is pinned by stable properties (type, length). Exceptions become
+``pytest.raises(Type, match=...)`` with the message escaped, or without ``match`` when the
+message would not be stable from run to run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from codegpt.server.testgen.analysis import FunctionTarget
+from codegpt.server.testgen.selection import MAX_VALUE_SOURCE, Observation
+
+#: ("import", module, None) for ``import module``; ("from", module, name) for ``from m import n``
+Import = tuple[str, str, str | None]
+
+
+@dataclass(frozen=True)
+class TestBody:
+    """The indented lines of one test function and the imports they need."""
+
+    lines: tuple[str, ...]
+    imports: frozenset[Import]
+
+
+def callee_expression(target: FunctionTarget, observation: Observation) -> tuple[list[str], str]:
+    """(setup lines, call expression) for the observation's call."""
+    proposal = observation.proposal
+    if target.kind == "method":
+        return [f"instance = {proposal.receiver}"], proposal.call_text(f"instance.{target.name}")
+    callee = target.qualname if target.class_name else target.name
+    call = proposal.call_text(callee)
+    if target.is_async:
+        call = f"asyncio.run({call})"
+    if target.is_generator:
+        call = f"list({call})"
+    return [], call
+
+
+def _names_needed(target: FunctionTarget, module: str) -> set[Import]:
+    owner = target.class_name or target.name
+    needed: set[Import] = {("from", module, owner)}
+    if target.is_async:
+        needed.add(("import", "asyncio", None))
+    return needed
+
+
+def type_expression(ref: dict, module: str, imports: set[Import]) -> str | None:
+    """How the test names a type recorded by the child, adding its import; None if it cannot."""
+    if not ref.get("importable"):
+        return None
+    qualname = ref["qualname"]
+    if ref["module"] == "builtins":
+        return qualname
+    if ref["module"] == module:
+        imports.add(("from", module, qualname.split(".")[0]))
+        return qualname
+    imports.add(("import", ref["module"], None))
+    return f"{ref['module']}.{qualname}"
+
+
+def _pattern_literal(message: str) -> str:
+    escaped = re.escape(message).replace("\\ ", " ")  # a space needs no escape outside re.X
+    if "\\" in escaped and "'" not in escaped and not escaped.endswith("\\"):
+        return f"r'{escaped}'"
+    return repr(escaped)
+
+
+def _value_imports(value: dict, module: str, imports: set[Import]) -> None:
+    for kind, name, member in value.get("imports", []):
+        if kind == "from":
+            imports.add(("from", name, member))
+        else:
+            imports.add(("import", name, None))
+
+
+def build_test_body(target: FunctionTarget, observation: Observation, module: str) -> TestBody:
+    """The lines that make ``observation`` a test of ``target`` in module ``module``."""
+    imports = _names_needed(target, module)
+    setup, call = callee_expression(target, observation)
+    lines = list(setup)
+    outcome = observation.outcome
+    if outcome.status == "raised":
+        exception = outcome.exception or {}
+        name = type_expression(exception["type"], module, imports) or "Exception"
+        imports.add(("import", "pytest", None))
+        message = exception.get("message", "")
+        if message and exception.get("message_stable"):
+            lines.append(f"with pytest.raises({name}, match={_pattern_literal(message)}):")
+        else:
+            lines.append(f"with pytest.raises({name}):")
+        lines.append(f"    {call}")
+        return TestBody(tuple(lines), frozenset(imports))
+    value = outcome.value or {}
+    kind = value.get("kind")
+    source = value.get("source")
+    if kind in ("exact", "approx") and source is not None and len(source) <= MAX_VALUE_SOURCE:
+        _value_imports(value, module, imports)
+        if source in ("None", "True", "False"):
+            lines.append(f"assert {call} is {source}")
+        elif kind == "approx":
+            imports.add(("import", "pytest", None))
+            lines.append(f"assert {call} == pytest.approx({source})")
+        else:
+            lines.append(f"assert {call} == {source}")
+        return TestBody(tuple(lines), frozenset(imports))
+    if kind == "nan":
+        imports.add(("import", "math", None))
+        lines.append(f"assert math.isnan({call})")
+        return TestBody(tuple(lines), frozenset(imports))
+    lines.append(f"result = {call}")
+    type_name = type_expression(value.get("type", {}), module, imports)
+    if type_name is not None:
+        lines.append(f"assert isinstance(result, {type_name})")
+    else:
+        qualname = value.get("type", {}).get("qualname", "object")
+        lines.append(f"assert type(result).__qualname__ == {qualname!r}")
+    if value.get("len") is not None:
+        lines.append(f"assert len(result) == {value['len']}")
+    return TestBody(tuple(lines), frozenset(imports))

@@ -1,0 +1,318 @@
+"""The test generation pipeline: analyse, propose, run sandboxed, select, emit, verify.
+
+``generate_tests`` is the one entry point for the CLI and the editor. It is synchronous and keeps
+no global state, so the LSP server can run it in an executor thread; it reports progress through
+a callback and stops (raising ``Cancelled``) soon after the cancel event is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codegpt.server.testgen.analysis import FunctionTarget, ModuleAnalysis, analyze_file
+from codegpt.server.testgen.assertions import build_test_body
+from codegpt.server.testgen.emit import FileEdit, TestCase, extend_file, render_file
+from codegpt.server.testgen.layout import (
+    ModuleLocation,
+    default_test_path,
+    locate,
+    path_insert,
+)
+from codegpt.server.testgen.naming import base_name, unique_names
+from codegpt.server.testgen.proposals import (
+    ProposalConfig,
+    ProposalSource,
+    constructor_sources,
+    propose,
+)
+from codegpt.server.testgen.sandbox import CallSpec, Cancelled, Sandbox, SandboxLimits
+from codegpt.server.testgen.selection import Observation, rejection, select
+from codegpt.server.testgen.verify import FunctionCoverage, verify
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class TestGenOptions:
+    """Knobs for one generation run (the CLI's flags and the editor's settings)."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    max_tests: int = 8  # per function: enough to cover typical branches, few enough to review
+    timeout: float = 2.0  # seconds per call in the sandbox
+    memory_mb: int = 1024
+    max_proposals: int = 64
+    verify: bool = True
+    include_private: bool = False
+    test_path: Path | None = None  # where the file will live; default tests/test_<module>.py
+    python: str | None = None  # interpreter for the sandbox; default: the running one
+    proposal_sources: Sequence[ProposalSource] = field(default_factory=tuple)
+
+
+@dataclass
+class FunctionReport:
+    """What happened for one function."""
+
+    qualname: str
+    calls_run: int = 0
+    tests_kept: int = 0
+    coverage: FunctionCoverage | None = None
+    skipped: str | None = None  # why no test could be made, when none was
+    problems: list[str] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TestGenResult:
+    """The generated file and the per-function reports."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    source_path: Path
+    location: ModuleLocation
+    test_path: Path
+    path_insert: str | None
+    cases: list[TestCase]
+    functions: list[FunctionReport]
+    isolation: dict
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        """The test file as a new file."""
+        return render_file(self.cases, self.location.module, self.path_insert)
+
+    def edit_for(self, existing: str | None) -> FileEdit:
+        """How to add the cases to ``existing`` test-file text (None: a new file)."""
+        return compute_test_file_edit(existing, self.cases, self.location.module, self.path_insert)
+
+    @property
+    def line_coverage(self) -> float | None:
+        """Statement coverage over all reported functions together."""
+        reports = [f.coverage for f in self.functions if f.coverage and f.coverage.statements]
+        total = sum(c.statements for c in reports)
+        covered = sum((c.lines or 0) * c.statements for c in reports)
+        return covered / total if total else None
+
+    @property
+    def branch_coverage(self) -> float | None:
+        """Branch coverage over all reported functions that have branches."""
+        reports = [f.coverage for f in self.functions if f.coverage and f.coverage.branch_count]
+        total = sum(c.branch_count for c in reports)
+        covered = sum((c.branches or 0) * c.branch_count for c in reports)
+        return covered / total if total else None
+
+
+def compute_test_file_edit(
+    existing: str | None, cases: Sequence[TestCase], module: str, insert: str | None
+) -> FileEdit:
+    """The edit that adds ``cases`` to a test file's text (None or blank: a new file)."""
+    if existing is None or not existing.strip():
+        text = render_file(cases, module, insert)
+        return FileEdit(text, (), tuple(c.name for c in cases), ())
+    return extend_file(existing, cases, module, insert)
+
+
+def _calls_for(target: FunctionTarget, proposals: Sequence, first_id: int) -> list[CallSpec]:
+    calls = []
+    for offset, proposal in enumerate(proposals):
+        if target.kind == "method":
+            calls.append(
+                CallSpec(
+                    first_id + offset,
+                    "",
+                    proposal.args,
+                    proposal.kwargs,
+                    setup=proposal.receiver,
+                    attribute=target.name,
+                    materialize=target.is_generator,
+                )
+            )
+        else:
+            calls.append(
+                CallSpec(
+                    first_id + offset,
+                    target.qualname,
+                    proposal.args,
+                    proposal.kwargs,
+                    materialize=target.is_generator,
+                )
+            )
+    return calls
+
+
+def _summarise_problems(target: FunctionTarget, observations: Sequence[Observation]) -> list[str]:
+    problems = []
+    for observation in observations:
+        outcome = observation.outcome
+        if outcome.status in ("timeout", "memory", "crashed"):
+            what = {
+                "timeout": "timed out",
+                "memory": "hit the memory limit",
+                "crashed": "crashed the sandbox",
+            }[outcome.status]
+            problems.append(
+                f"call {observation.proposal.call_text(target.name)} {what}"
+                + (f" ({outcome.detail})" if outcome.detail else "")
+            )
+        elif outcome.touched:
+            problems.append(
+                f"call {observation.proposal.call_text(target.name)} was blocked: "
+                f"{', '.join(outcome.touched)} access"
+            )
+    return sorted(set(problems))[:10]
+
+
+def generate_tests(
+    source_path: Path,
+    function: str | None = None,
+    options: TestGenOptions | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> TestGenResult:
+    """Generate verified pytest tests for one function (``name`` or ``Class.name``) or all.
+
+    Raises AnalysisError for unusable input (not Python, not UTF-8, no such function) and
+    Cancelled when ``cancel`` is set.
+    """
+    options = options or TestGenOptions()
+    started = time.monotonic()
+    report = progress or (lambda _message, _fraction: None)
+    source_path = source_path.resolve()
+    analysis = analyze_file(source_path)
+    targets = _targets(analysis, function, options)
+    location = locate(source_path)
+    test_path = options.test_path or default_test_path(location)
+    insert = path_insert(location, test_path)
+    limits = SandboxLimits(
+        call_timeout=options.timeout, memory_mb=options.memory_mb, python=options.python
+    )
+    config = ProposalConfig(
+        max_proposals=options.max_proposals,
+        extra_sources=tuple(options.proposal_sources),
+        constructors={
+            name: constructor_sources(name, init)
+            for name, init in analysis.classes.items()
+            if init is not None
+        },
+    )
+    reports: list[FunctionReport] = []
+    cases: list[TestCase] = []
+    isolation: dict = {}
+    with Sandbox(limits, cancel) as sandbox:
+        for index, target in enumerate(targets):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("test generation was cancelled")
+            report(f"{target.qualname}: running proposals", index / (len(targets) + 1))
+            function_report, function_cases, isolation_now = _one_function(
+                sandbox, target, location, config, options
+            )
+            isolation = isolation_now or isolation
+            reports.append(function_report)
+            names = unique_names((c.name for c in function_cases), {c.name for c in cases})
+            cases += [
+                TestCase(n, c.lines, c.imports, c.function)
+                for c, n in zip(function_cases, names, strict=True)
+            ]
+        if options.verify and cases:
+            report("verifying with pytest", len(targets) / (len(targets) + 1))
+            owner = {c.name: c.function for c in cases}
+            verification = verify(sandbox, cases, location, insert)
+            cases = verification.kept
+            isolation = (
+                {**isolation, **verification.isolation} if verification.isolation else (isolation)
+            )
+            for function_report in reports:
+                function_report.dropped = {
+                    name: why
+                    for name, why in verification.dropped.items()
+                    if owner.get(name) == function_report.qualname
+                }
+                function_report.coverage = verification.coverage.get(function_report.qualname)
+            for function_report in reports:
+                function_report.tests_kept = sum(
+                    1 for c in cases if c.function == function_report.qualname
+                )
+                if function_report.tests_kept == 0 and function_report.skipped is None:
+                    function_report.skipped = "no generated test passed twice under pytest"
+    report("done", 1.0)
+    return TestGenResult(
+        source_path,
+        location,
+        test_path,
+        insert,
+        cases,
+        reports,
+        isolation,
+        time.monotonic() - started,
+    )
+
+
+def _targets(
+    analysis: ModuleAnalysis, function: str | None, options: TestGenOptions
+) -> list[FunctionTarget]:
+    if function is not None:
+        return [analysis.find(function)]
+    if options.include_private:
+        return list(analysis.functions)
+    return analysis.public_functions()
+
+
+def _one_function(
+    sandbox: Sandbox,
+    target: FunctionTarget,
+    location: ModuleLocation,
+    config: ProposalConfig,
+    options: TestGenOptions,
+) -> tuple[FunctionReport, list[TestCase], dict]:
+    function_report = FunctionReport(target.qualname)
+    proposals = propose(target, config)
+    if not proposals:
+        why = (
+            f"cannot construct {target.class_name} for the method"
+            if target.kind == "method"
+            else "no inputs could be proposed"
+        )
+        function_report.skipped = why
+        return function_report, [], {}
+    batch = sandbox.run_calls(
+        location.path,
+        location.module,
+        [str(location.import_root)],
+        _calls_for(target, proposals, 0),
+    )
+    if batch.import_error is not None:
+        function_report.skipped = f"cannot import {location.module}: {batch.import_error}"
+        return function_report, [], batch.isolation
+    observations = [
+        Observation(index, proposal, batch.outcomes[index])
+        for index, proposal in enumerate(proposals)
+        if index in batch.outcomes
+    ]
+    function_report.calls_run = len(observations)
+    function_report.problems = _summarise_problems(target, observations)
+    chosen = select(observations, target, options.max_tests)
+    if not chosen:
+        reasons = sorted({rejection(o) or "" for o in observations} - {""})
+        function_report.skipped = "no usable call" + (
+            f" ({'; '.join(reasons[:4])})" if reasons else ""
+        )
+        return function_report, [], batch.isolation
+    bodies = [build_test_body(target, o, location.module) for o in chosen]
+    names = unique_names(base_name(target, o) for o in chosen)
+    function_report.tests_kept = len(chosen)
+    return (
+        function_report,
+        [
+            TestCase(n, b.lines, b.imports, target.qualname)
+            for n, b in zip(names, bodies, strict=True)
+        ],
+        batch.isolation,
+    )

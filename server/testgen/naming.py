@@ -1,0 +1,124 @@
+"""Readable, unique test names from what a call shows: ``test_is_prime_of_7_returns_true``.
+
+A name says the function, the inputs when they are short to say (``of_empty_list``), and the
+outcome (``raises_value_error``, ``returns_upper`` when the result is that argument). Long
+names drop the inputs; clashes get ``_2``, ``_3`` in order, so names are deterministic.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+
+from codegpt.server.testgen.analysis import FunctionTarget
+from codegpt.server.testgen.proposals import call_parameters
+from codegpt.server.testgen.selection import Observation
+
+MAX_NAME = 79
+_WORD = re.compile(r"[a-z][a-z0-9]{0,11}")
+
+
+def snake(name: str) -> str:
+    """``ValueError`` -> ``value_error``; ``HTTPServer`` -> ``http_server``."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+
+
+def _number(value: int | float) -> str | None:
+    text = repr(abs(value)).replace(".", "_").replace("-", "_").replace("+", "")
+    if len(text) > 6 or not re.fullmatch(r"[0-9_a-z]+", text):
+        return None
+    return ("minus_" if value < 0 else "") + text
+
+
+def describe_source(source: str) -> str:
+    """A slug for one argument or result written as source text."""
+    try:
+        value = ast.literal_eval(source)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        try:
+            node = ast.parse(source, mode="eval").body
+        except SyntaxError:
+            return "value"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+            return snake(node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
+        return "value"
+    return describe_value(value)
+
+
+def describe_value(value: object) -> str:
+    """A slug for a plain value: ``7``, ``minus_1``, ``empty_list``, ``abc``, ``3_item_list``."""
+    if value is None or isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return _number(value) or ("large_number" if value > 0 else "large_negative_number")
+    if isinstance(value, str | bytes):
+        kind = "string" if isinstance(value, str) else "bytes"
+        if not value:
+            return f"empty_{kind}"
+        if isinstance(value, str) and not value.strip():
+            return "blank_string"
+        if isinstance(value, str) and _WORD.fullmatch(value.lower()):
+            return value.lower()
+        return kind
+    kind = type(value).__name__
+    try:
+        size = len(value)  # type: ignore[arg-type]
+    except TypeError:
+        return snake(kind)
+    if size == 0:
+        return f"empty_{kind}"
+    if size == 1:
+        return f"single_item_{kind}"
+    return f"{size}_item_{kind}"
+
+
+def outcome_slug(target: FunctionTarget, observation: Observation) -> str:
+    """``raises_value_error``, ``returns_true``, ``returns_upper``, ``returns_list``..."""
+    outcome = observation.outcome
+    if outcome.status == "raised":
+        return "raises_" + snake((outcome.exception or {}).get("name", "exception"))
+    value = outcome.value or {}
+    source = value.get("source")
+    parameters = call_parameters(target)
+    positional = [p.name for p in parameters if p.kind != "keyword_only"]
+    if outcome.equals_argument and len(observation.proposal.args) > 1:
+        index = outcome.equals_argument[0]
+        if index < len(positional):
+            return f"returns_{positional[index]}"
+    if value.get("kind") == "nan":
+        return "returns_nan"
+    if source is not None and len(source) <= 40:
+        slug = describe_source(source)
+        if slug not in ("value", "string", "bytes"):
+            return f"returns_{slug}"
+    return "returns_" + snake(value.get("type", {}).get("qualname", "value").split(".")[-1])
+
+
+def base_name(target: FunctionTarget, observation: Observation) -> str:
+    """The name before making it unique."""
+    function = snake(f"{target.class_name}_{target.name}") if target.class_name else target.name
+    function = function.strip("_") or "function"
+    proposal = observation.proposal
+    sources = [*proposal.args, *(value for _, value in proposal.kwargs)]
+    outcome = outcome_slug(target, observation)
+    if not sources:
+        return f"test_{function}_{outcome}"
+    inputs = "of_" + "_".join(describe_source(s) for s in sources) if len(sources) <= 3 else ""
+    name = f"test_{function}_{inputs}_{outcome}" if inputs else f"test_{function}_{outcome}"
+    return name if len(name) <= MAX_NAME else f"test_{function}_{outcome}"
+
+
+def unique_names(names: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
+    """Make names unique against each other and ``taken`` by suffixing ``_2``, ``_3``..."""
+    used = set(taken)
+    result = []
+    for name in names:
+        candidate, counter = name, 2
+        while candidate in used:
+            candidate, counter = f"{name}_{counter}", counter + 1
+        used.add(candidate)
+        result.append(candidate)
+    return result

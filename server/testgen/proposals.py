@@ -1,0 +1,701 @@
+"""Candidate calls for a function: from its doctests, boundaries, literals, edges and types.
+
+A proposal is argument *source text*, so the sandbox evaluates exactly what the emitted test will
+contain. Sources are tried in the order that makes good tests: the author's doctest examples,
+then boundary values around the literals the body compares against, then per-type edge values
+varied one parameter at a time, then combinations drawn from the annotations with hypothesis
+(derandomized, so the same function always gets the same draws). More sources (the model's
+sampled calls) plug in as ``ProposalSource`` callables.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import math
+import string
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from codegpt.server.testgen.analysis import Comparison, FunctionTarget, Parameter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One call: ``receiver`` constructs the instance for methods (``Stack()``), else None."""
+
+    args: tuple[str, ...] = ()
+    kwargs: tuple[tuple[str, str], ...] = ()
+    origin: str = "edge"  # doctest, boundary, literal, baseline, edge, default, hypothesis, model
+    receiver: str | None = None
+
+    def call_text(self, callee: str) -> str:
+        """``callee(arg, ..., key=value)`` as it appears in a test."""
+        parts = [*self.args, *(f"{key}={value}" for key, value in self.kwargs)]
+        return f"{callee}({', '.join(parts)})"
+
+
+class ProposalSource(Protocol):
+    """Anything that suggests calls for a target, e.g. a code model sampling ``name(...)``."""
+
+    def __call__(self, target: FunctionTarget, limit: int) -> Iterable[Proposal]:
+        """At most ``limit`` proposals for ``target``."""
+        ...
+
+
+@dataclass
+class ProposalConfig:
+    """How many calls to try; extra sources are asked after the built-in ones."""
+
+    max_proposals: int = 64  # per function; the sandbox runs ~200 calls/s, selection keeps <= 8
+    hypothesis_examples: int = 24
+    extra_sources: Sequence[ProposalSource] = field(default_factory=tuple)
+    extra_limit: int = 16
+    #: class name -> constructor sources, for parameters annotated with a class of the module
+    constructors: dict[str, list[str]] = field(default_factory=dict)
+
+
+# --- values per type ---------------------------------------------------------------------------
+
+EDGE_VALUES: dict[str, tuple[str, ...]] = {
+    "int": ("0", "1", "-1", "2", "10", "7", "100", "-10", "1000000000"),
+    "float": ("0.0", "1.0", "-1.0", "0.5", "2.5", "100.0", "-0.5", "1e-09", "float('inf')"),
+    "bool": ("True", "False"),
+    "str": ("''", "'a'", "'abc'", "'Hello, World'", "' '", "'racecar'", "'123'", "'a b c'"),
+    "bytes": ("b''", "b'abc'", "b'\\x00\\xff'"),
+    "None": ("None",),
+    "complex": ("0j", "(1+2j)"),
+    "Callable": ("len", "str"),
+}
+TYPICAL: dict[str, tuple[str, ...]] = {
+    "int": ("3", "0", "10", "5", "1", "2"),
+    "float": ("1.5", "0.0", "10.0", "2.5", "1.0", "3.0"),
+    "str": ("'abc'", "'hello'", "'xyz'", "'a'", "'b'", "'c'"),
+    "bool": ("True", "False"),
+    "bytes": ("b'abc'",),
+}
+UNKNOWN_VALUES = (
+    "0",
+    "1",
+    "-1",
+    "2",
+    "10",
+    "''",
+    "'abc'",
+    "[]",
+    "[1, 2, 3]",
+    "None",
+    "True",
+    "2.5",
+)
+NAME_HINTS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "n",
+            "i",
+            "j",
+            "k",
+            "count",
+            "index",
+            "size",
+            "number",
+            "num",
+            "length",
+            "width",
+            "height",
+            "limit",
+            "times",
+            "year",
+            "month",
+            "day",
+            "base",
+            "step",
+            "start",
+            "stop",
+            "end",
+            "lo",
+            "hi",
+            "low",
+            "high",
+        ),
+        "int",
+    ),
+    **dict.fromkeys(
+        (
+            "s",
+            "text",
+            "string",
+            "name",
+            "word",
+            "prefix",
+            "suffix",
+            "sep",
+            "line",
+            "message",
+            "pattern",
+            "char",
+            "word1",
+            "word2",
+            "a_string",
+        ),
+        "str",
+    ),
+    **dict.fromkeys(
+        (
+            "xs",
+            "items",
+            "values",
+            "numbers",
+            "nums",
+            "lst",
+            "arr",
+            "array",
+            "elements",
+            "seq",
+            "sequence",
+            "data",
+            "l",
+            "list_",
+        ),
+        "list[int]",
+    ),
+    **dict.fromkeys(("x", "y", "value", "amount", "a", "b"), "int"),
+    **dict.fromkeys(("flag", "strict", "reverse", "verbose"), "bool"),
+}
+SEQUENCE_NAMES = {
+    "list",
+    "List",
+    "Sequence",
+    "Iterable",
+    "Collection",
+    "MutableSequence",
+    "Iterator",
+}
+SET_NAMES = {"set", "Set", "frozenset", "FrozenSet", "AbstractSet", "MutableSet"}
+DICT_NAMES = {"dict", "Dict", "Mapping", "MutableMapping"}
+
+
+def _annotation_node(annotation: str | None) -> ast.expr | None:
+    if not annotation:
+        return None
+    try:
+        node = ast.parse(annotation.strip("'\""), mode="eval").body
+    except SyntaxError:
+        return None
+    return node
+
+
+def _name_of(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Constant) and node.value is None:
+        return "None"
+    return None
+
+
+def _split_union(node: ast.expr) -> list[ast.expr] | None:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [
+            *(_split_union(node.left) or [node.left]),
+            *(_split_union(node.right) or [node.right]),
+        ]
+    if isinstance(node, ast.Subscript) and _name_of(node.value) in ("Optional", "Union"):
+        inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if _name_of(node.value) == "Optional":
+            inner = [*inner, ast.Constant(None)]
+        return list(inner)
+    return None
+
+
+def values_for_annotation(node: ast.expr | None, depth: int = 0) -> list[str] | None:
+    """Edge-value sources for a type expression; None when the type is not understood."""
+    if node is None or depth > 3:
+        return None
+    union = _split_union(node)
+    if union is not None:
+        merged: list[str] = []
+        for member in union:
+            merged += values_for_annotation(member, depth + 1) or []
+        return list(dict.fromkeys(merged)) or None
+    name = _name_of(node.value if isinstance(node, ast.Subscript) else node)
+    args: list[ast.expr] = []
+    if isinstance(node, ast.Subscript):
+        args = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if name in EDGE_VALUES and not args:
+        return list(EDGE_VALUES[name])
+    if name == "Literal":
+        return [ast.unparse(a) for a in args]
+    if name == "Any" or name == "object":
+        return list(UNKNOWN_VALUES)
+    if name in SEQUENCE_NAMES or name in SET_NAMES or name == "tuple" or name == "Tuple":
+        element = values_for_annotation(args[0], depth + 1) if args else None
+        if (
+            name in ("tuple", "Tuple")
+            and args
+            and not (
+                len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis
+            )
+        ):
+            members = [values_for_annotation(a, depth + 1) or ["None"] for a in args]
+            first = (
+                "("
+                + ", ".join(m[min(1, len(m) - 1)] for m in members)
+                + (",)" if len(members) == 1 else ")")
+            )
+            zero = "(" + ", ".join(m[0] for m in members) + (",)" if len(members) == 1 else ")")
+            return [first, zero]
+        picks = [v for v in (element or ["1", "2", "3"]) if v not in ("''", "0", "0.0", "None")]
+        picks = (picks + ["1", "2", "3"])[:5]
+        lists = [
+            "[]",
+            f"[{picks[0]}]",
+            f"[{picks[0]}, {picks[1]}, {picks[2]}]",
+            f"[{picks[2]}, {picks[0]}, {picks[1]}]",
+            f"[{picks[0]}, {picks[0]}]",
+            f"[{', '.join(picks[:5])}]",
+        ]
+        if element and element[0] in ("0", "0.0"):
+            lists.append(f"[{element[0]}, {picks[0]}, {element[2] if len(element) > 2 else 1}]")
+        if name in SET_NAMES:
+            return ["set()", *(("{" + v[1:-1] + "}") for v in lists[1:3])]
+        if name in ("tuple", "Tuple"):
+            return [
+                "()",
+                *(f"({v[1:-1]},)" if v.count(",") == 0 else f"({v[1:-1]})" for v in lists[1:4]),
+            ]
+        return list(dict.fromkeys(lists))
+    if name in DICT_NAMES:
+        keys = values_for_annotation(args[0], depth + 1) if args else None
+        vals = values_for_annotation(args[1], depth + 1) if len(args) > 1 else None
+        keys = [k for k in (keys or ["'a'", "'b'"]) if k not in ("''",)] + ["'a'", "'b'"]
+        vals = (vals or ["1", "2"]) + ["1", "2"]
+        return [
+            "{}",
+            f"{{{keys[0]}: {vals[1]}}}",
+            f"{{{keys[0]}: {vals[1]}, {keys[1]}: {vals[2]}}}",
+        ]
+    if name == "Callable":
+        return list(EDGE_VALUES["Callable"])
+    return None
+
+
+def _typical(annotation: str | None, position: int) -> str | None:
+    node = _annotation_node(annotation)
+    name = _name_of(node) if node is not None else None
+    if name in TYPICAL:
+        values = TYPICAL[name]
+        return values[position % len(values)]
+    return None
+
+
+def parameter_type(parameter: Parameter, target: FunctionTarget) -> str | None:
+    """The annotation, or a type guessed from the default, comparisons or the name."""
+    if parameter.annotation:
+        return parameter.annotation
+    if parameter.default is not None:
+        try:
+            value = ast.literal_eval(parameter.default)
+        except (ValueError, SyntaxError):
+            value = ...
+        if value is not ... and value is not None:
+            return type(value).__name__
+    for comparison in target.comparisons:
+        if comparison.subject == parameter.name and comparison.op != "==":
+            if isinstance(comparison.value, bool):
+                continue
+            if isinstance(comparison.value, int | float):
+                return type(comparison.value).__name__
+        if comparison.subject == f"len({parameter.name})":
+            return NAME_HINTS.get(parameter.name, "list[int]")
+    return NAME_HINTS.get(parameter.name)
+
+
+def _literal_source(value: object) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return repr(value)
+    return None
+
+
+def boundary_values(parameter: Parameter, target: FunctionTarget) -> list[str]:
+    """For ``x > 10``: 9, 10, 11; for ``len(xs) >= 3``: lists of length 2, 3 and 4."""
+    values: list[str] = []
+    for comparison in target.comparisons:
+        values += _around(comparison, parameter, target)
+    return list(dict.fromkeys(values))
+
+
+def _around(comparison: Comparison, parameter: Parameter, target: FunctionTarget) -> list[str]:
+    value = comparison.value
+    if comparison.subject == parameter.name:
+        if isinstance(value, bool) or value is None:
+            return [repr(value)]
+        if isinstance(value, int):
+            return [repr(value - 1), repr(value), repr(value + 1)]
+        if isinstance(value, float) and math.isfinite(value):
+            return [repr(value - 0.5), repr(value), repr(value + 0.5)]
+        if isinstance(value, str):
+            return [repr(value)]
+        return []
+    if (
+        comparison.subject == f"len({parameter.name})"
+        and isinstance(value, int)
+        and (not isinstance(value, bool))
+    ):
+        kind = parameter_type(parameter, target) or ""
+        sizes = [n for n in (value - 1, value, value + 1) if 0 <= n <= 50]
+        if kind.startswith("str"):
+            return [repr("a" * n) for n in sizes]
+        return [repr(list(range(1, n + 1))) for n in sizes]
+    return []
+
+
+def parameter_candidates(
+    parameter: Parameter, target: FunctionTarget, constructors: dict[str, list[str]] | None = None
+) -> list[str]:
+    """Ordered sources for one parameter: boundaries, body literals, default, type edges."""
+    kind = parameter_type(parameter, target)
+    node = _annotation_node(kind)
+    typed = values_for_annotation(node)
+    if typed is None and constructors and node is not None and _name_of(node) in constructors:
+        typed = list(constructors[_name_of(node) or ""])
+    candidates = boundary_values(parameter, target)
+    base = _name_of(node.value if isinstance(node, ast.Subscript) else node) if node else None
+    for literal in target.literals:
+        source = _literal_source(literal)
+        if source is None:
+            continue
+        fits = (
+            (base == "int" and type(literal) is int)
+            or (base == "float" and type(literal) in (int, float))
+            or (base == "str" and type(literal) is str)
+            or (base is None and typed is None and type(literal) in (int, str))
+        )
+        if fits:
+            candidates.append(source)
+    if parameter.default is not None:
+        candidates.append(parameter.default)
+    candidates += typed if typed is not None else list(UNKNOWN_VALUES)
+    return list(dict.fromkeys(candidates))
+
+
+# --- hypothesis --------------------------------------------------------------------------------
+
+
+def strategy_for(annotation: str | None):
+    """A hypothesis strategy for a builtin-typed annotation; None when not understood."""
+    node = _annotation_node(annotation)
+    return _strategy(node, 0) if node is not None else None
+
+
+def _strategy(node: ast.expr, depth: int):
+    from hypothesis import strategies as st
+
+    if depth > 3:
+        return None
+    union = _split_union(node)
+    if union is not None:
+        members = [_strategy(m, depth + 1) for m in union]
+        return st.one_of(*members) if all(m is not None for m in members) else None
+    name = _name_of(node.value if isinstance(node, ast.Subscript) else node)
+    args: list[ast.expr] = []
+    if isinstance(node, ast.Subscript):
+        args = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+    simple = {
+        "int": st.integers(-100, 100),
+        "float": st.floats(-100, 100, allow_nan=False).map(lambda x: round(x, 3)),
+        "str": st.text(alphabet=string.ascii_lowercase + " ", max_size=8),
+        "bool": st.booleans(),
+        "bytes": st.binary(max_size=6),
+        "None": st.none(),
+    }
+    if name in simple and not args:
+        return simple[name]
+    inner = [
+        _strategy(a, depth + 1)
+        for a in args
+        if not (isinstance(a, ast.Constant) and a.value is Ellipsis)
+    ]
+    if any(s is None for s in inner):
+        return None
+    if name in SEQUENCE_NAMES:
+        return st.lists(inner[0] if inner else st.integers(-10, 10), max_size=6)
+    if name in SET_NAMES:
+        return st.sets(inner[0] if inner else st.integers(-10, 10), max_size=5)
+    if name in ("tuple", "Tuple"):
+        if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
+            return st.lists(inner[0], max_size=5).map(tuple)
+        return st.tuples(*inner) if inner else None
+    if name in DICT_NAMES and len(inner) == 2:
+        return st.dictionaries(inner[0], inner[1], max_size=4)
+    if name == "Literal":
+        return st.sampled_from([ast.literal_eval(a) for a in args])
+    return None
+
+
+def render_plain(value: object) -> str | None:
+    """Deterministic source for a plain builtin value drawn by hypothesis (sets sorted)."""
+    if value is None or isinstance(value, bool | int | str | bytes):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        parts = [render_plain(v) for v in value]
+        if None in parts:
+            return None
+        if isinstance(value, list):
+            return "[" + ", ".join(parts) + "]"  # type: ignore[arg-type]
+        return "(" + ", ".join(parts) + (",)" if len(parts) == 1 else ")")  # type: ignore[arg-type]
+    if isinstance(value, set | frozenset):
+        parts = sorted(p for p in map(render_plain, value) if p is not None)
+        if len(parts) != len(value):
+            return None
+        return ("{" + ", ".join(parts) + "}") if parts else "set()"
+    if isinstance(value, dict):
+        items = [(render_plain(k), render_plain(v)) for k, v in value.items()]
+        if any(k is None or v is None for k, v in items):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
+    return None
+
+
+def hypothesis_rows(
+    parameters: Sequence[Parameter],
+    target: FunctionTarget,
+    examples: int,
+    constructors: dict[str, list[str]] | None = None,
+) -> list[tuple[str, ...]]:
+    """Argument rows drawn together (derandomized); unknown types draw from their candidates."""
+    try:
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import strategies as st
+    except ImportError:
+        logger.info("hypothesis is not installed: no type-based proposals")
+        return []
+    columns = []
+    for parameter in parameters:
+        strategy = strategy_for(parameter_type(parameter, target))
+        if strategy is None:
+            strategy = st.sampled_from(parameter_candidates(parameter, target, constructors)).map(
+                lambda s: _Source(s)
+            )
+        columns.append(strategy)
+    if not columns:
+        return []
+    rows: list[tuple[str, ...]] = []
+
+    @settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.tuples(*columns))
+    def collect(row: tuple) -> None:
+        rendered = tuple(v.text if isinstance(v, _Source) else render_plain(v) for v in row)
+        if None not in rendered and rendered not in rows:
+            rows.append(rendered)  # type: ignore[arg-type]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        collect()
+    return rows
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Marks an already-rendered source among drawn values."""
+
+    text: str
+
+
+# --- assembling calls --------------------------------------------------------------------------
+
+
+def call_parameters(target: FunctionTarget) -> list[Parameter]:
+    """Parameters proposals fill: required ones and optional positional ones (not *args)."""
+    return [
+        p
+        for p in target.parameters
+        if p.kind in ("positional_only", "positional_or_keyword", "keyword_only")
+    ]
+
+
+def _row_to_call(
+    parameters: Sequence[Parameter], row: Sequence[str | None], origin: str
+) -> Proposal:
+    """Positional for positional parameters; keyword-only by name; None means "omit"."""
+    args: list[str] = []
+    kwargs: list[tuple[str, str]] = []
+    omitted = False
+    for parameter, source in zip(parameters, row, strict=True):
+        if source is None:
+            omitted = True
+            continue
+        if parameter.kind == "keyword_only" or (omitted and parameter.kind != "positional_only"):
+            kwargs.append((parameter.name, source))
+        else:
+            args.append(source)
+    return Proposal(tuple(args), tuple(kwargs), origin)
+
+
+def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[Proposal]:
+    """Doctest calls, then one-parameter-at-a-time variations, then hypothesis combinations."""
+    parameters = call_parameters(target)
+    proposals: list[Proposal] = [Proposal(d.args, d.kwargs, "doctest") for d in target.doctests]
+    candidates = [parameter_candidates(p, target, config.constructors) for p in parameters]
+    baseline: list[str | None] = []
+    for index, (parameter, values) in enumerate(zip(parameters, candidates, strict=True)):
+        if not parameter.required:
+            baseline.append(None)
+            continue
+        typical = _typical(parameter_type(parameter, target), index)
+        baseline.append(typical if typical is not None else values[min(1, len(values) - 1)])
+    proposals.append(_row_to_call(parameters, baseline, "baseline"))
+    budget = max(config.max_proposals - config.hypothesis_examples // 2, config.max_proposals // 2)
+    boundary = [set(boundary_values(p, target)) for p in parameters]
+    # Round-robin over parameters so that no single parameter eats the whole budget.
+    for depth in range(max((len(v) for v in candidates), default=0)):
+        for index, values in enumerate(candidates):
+            if depth >= len(values):
+                continue
+            row = list(baseline)
+            row[index] = values[depth]
+            origin = "boundary" if values[depth] in boundary[index] else "edge"
+            proposals.append(_row_to_call(parameters, row, origin))
+        if len(_unique(proposals)) >= budget:
+            break
+    proposals = _unique(proposals)[:budget]
+    required = [p for p in parameters if p.required]
+    for row in hypothesis_rows(required, target, config.hypothesis_examples, config.constructors):
+        full = iter(row)
+        proposals.append(
+            _row_to_call(
+                parameters, [next(full) if p.required else None for p in parameters], "hypothesis"
+            )
+        )
+    return _unique(proposals)[: config.max_proposals]
+
+
+def receivers(target: FunctionTarget) -> list[str] | None:
+    """Constructor calls for a method's instance; None when construction is not simple."""
+    if target.kind != "method":
+        return [""]
+    if target.init_parameters is None or target.class_name is None:
+        return None
+    return constructor_sources(target.class_name, target.init_parameters)
+
+
+def constructor_sources(class_name: str, init_parameters: Sequence[Parameter]) -> list[str]:
+    """A few ``Class(...)`` calls: typical values, then first and third candidates."""
+    parameters = [
+        p
+        for p in init_parameters
+        if p.kind in ("positional_only", "positional_or_keyword", "keyword_only")
+    ]
+    if not parameters:
+        return [f"{class_name}()"]
+    fake = FunctionTarget(
+        qualname=f"{class_name}.__init__",
+        name="__init__",
+        class_name=class_name,
+        kind="method",
+        is_async=False,
+        is_generator=False,
+        lineno=0,
+        end_lineno=0,
+        parameters=tuple(parameters),
+        return_annotation=None,
+        docstring=None,
+        doctests=(),
+        literals=(),
+        comparisons=(),
+        raises=(),
+    )
+    rows: list[list[str | None]] = [[], [], []]
+    for index, parameter in enumerate(parameters):
+        values = parameter_candidates(parameter, fake)
+        typical = _typical(parameter_type(parameter, fake), index)
+        if not parameter.required:
+            other = next((v for v in values if v != parameter.default), None)
+            rows[0].append(None)
+            rows[1].append(other)
+            rows[2].append(None)
+        else:
+            rows[0].append(typical or values[min(1, len(values) - 1)])
+            rows[1].append(values[0])
+            rows[2].append(values[min(2, len(values) - 1)])
+    texts = [_row_to_call(parameters, row, "receiver").call_text(class_name) for row in rows]
+    return list(dict.fromkeys(texts))
+
+
+def propose(target: FunctionTarget, config: ProposalConfig | None = None) -> list[Proposal]:
+    """All proposals for ``target``, receivers attached for methods; [] when not constructible."""
+    config = config or ProposalConfig()
+    calls = built_in_proposals(target, config)
+    for source in config.extra_sources:
+        try:
+            extra = list(source(target, config.extra_limit))[: config.extra_limit]
+        except Exception:  # a model-side failure must not cost the built-in proposals
+            logger.exception("proposal source %r failed", source)
+            extra = []
+        calls = _unique([*calls, *extra])
+    owners = receivers(target)
+    if owners is None:
+        return []
+    if owners == [""]:
+        return calls
+    per_receiver = max(1, config.max_proposals // len(owners))
+    return _unique(
+        [
+            Proposal(call.args, call.kwargs, call.origin, owner)
+            for owner in owners
+            for call in calls[:per_receiver]
+        ]
+    )
+
+
+def proposal_from_call_text(
+    target: FunctionTarget, text: str, origin: str = "model"
+) -> Proposal | None:
+    """Turn ``name(1, x=2)`` (e.g. sampled by the model) into a proposal; None if unusable."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Call):
+        return None
+    callee = (
+        node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+    )
+    if callee != target.name:
+        return None
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(
+        k.arg is None for k in node.keywords
+    ):
+        return None
+    return Proposal(
+        tuple(ast.unparse(a) for a in node.args),
+        tuple((k.arg, ast.unparse(k.value)) for k in node.keywords if k.arg),
+        origin,
+    )
+
+
+def _unique(proposals: Iterable[Proposal]) -> list[Proposal]:
+    seen: set[tuple] = set()
+    unique = []
+    for proposal in proposals:
+        key = (proposal.args, proposal.kwargs, proposal.receiver)
+        if key not in seen:
+            seen.add(key)
+            unique.append(proposal)
+    return unique

@@ -1,0 +1,580 @@
+"""The program that runs user code inside the sandbox: calls (with coverage) or a pytest run.
+
+It is started by path (``python -B -P runner_child.py SPEC``), not imported from codegpt, and
+uses only the standard library plus coverage and pytest when present, so it works in any
+interpreter that can import the user's module. It confines itself before touching user code:
+resource limits, a new network namespace where the kernel allows (else a socket guard), a guard
+on process creation and signals, bounded stdout/stderr. Results go to a JSON-lines file, one line
+per finished call, because user code may print anything and may kill the process at any moment:
+the parent reads what was written and knows which call did not finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import ctypes
+import importlib
+import importlib.util
+import inspect
+import json
+import math
+import os
+import re
+import resource
+import signal
+import socket
+import sys
+import time
+import warnings
+
+CLONE_NEWNET = 0x40000000
+MESSAGE_LIMIT = 300
+UNSTABLE_MESSAGE = re.compile(r"0x[0-9a-fA-F]{4,}| object at |/tmp/|codegpt-testgen-")
+
+
+class CallTimeout(BaseException):
+    """Raised by the alarm; a BaseException so that ``except Exception`` in user code misses it."""
+
+
+class SandboxViolation(PermissionError):
+    """User code tried something the sandbox forbids (network, processes, signals)."""
+
+
+TOUCHED: set[str] = set()
+
+
+# --- confinement -------------------------------------------------------------------------------
+
+
+def apply_limits(limits: dict) -> dict:
+    """Resource limits, network isolation and guards; returns what actually applied."""
+    report: dict = {"rlimits": []}
+    for name, key in (
+        ("RLIMIT_AS", "memory_bytes"),
+        ("RLIMIT_CPU", "cpu_seconds"),
+        ("RLIMIT_FSIZE", "file_bytes"),
+        ("RLIMIT_NPROC", "processes"),
+        ("RLIMIT_CORE", "core_bytes"),
+    ):
+        value = limits.get(key)
+        if value is None or not hasattr(resource, name):
+            continue
+        try:
+            resource.setrlimit(getattr(resource, name), (int(value), int(value)))
+            report["rlimits"].append(name)
+        except (ValueError, OSError):
+            pass
+    # A write past RLIMIT_FSIZE should fail with an error, not kill the runner.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    report["network"] = isolate_network() if limits.get("isolate_network", True) else "none"
+    guard_processes()
+    report["processes"] = (
+        "rlimit+guard" if os.geteuid() != 0 and "RLIMIT_NPROC" in report["rlimits"] else "guard"
+    )
+    return report
+
+
+def isolate_network() -> str:
+    """A private network namespace (only a down loopback) when permitted, else a socket guard."""
+    mode = "guard"
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET) == 0:
+            mode = "namespace"
+    except (OSError, AttributeError):
+        pass
+
+    def blocked(*_args, **_kwargs):
+        TOUCHED.add("network")
+        raise SandboxViolation("codegpt sandbox: network access is blocked")
+
+    for method in ("connect", "connect_ex", "bind", "sendto", "sendmsg"):
+        setattr(socket.socket, method, blocked)
+    socket.getaddrinfo = blocked
+    socket.create_connection = blocked
+    return mode
+
+
+def guard_processes() -> None:
+    """Refuse new processes, exec and signals to others: RLIMIT_NPROC does not bind root."""
+
+    def blocked(*_args, **_kwargs):
+        TOUCHED.add("process")
+        raise SandboxViolation("codegpt sandbox: starting processes is blocked")
+
+    for name in (
+        "fork",
+        "forkpty",
+        "system",
+        "popen",
+        "posix_spawn",
+        "posix_spawnp",
+        "execv",
+        "execve",
+        "execl",
+        "execle",
+        "execlp",
+        "execlpe",
+        "execvp",
+        "execvpe",
+        "spawnv",
+        "spawnve",
+        "spawnvp",
+        "spawnvpe",
+        "spawnl",
+        "spawnle",
+        "spawnlp",
+        "spawnlpe",
+        "setsid",
+        "setpgid",
+    ):
+        if hasattr(os, name):
+            setattr(os, name, blocked)
+    try:
+        import _posixsubprocess
+
+        _posixsubprocess.fork_exec = blocked
+    except ImportError:
+        pass
+    own = os.getpid()
+    real_kill = os.kill
+
+    def kill(pid: int, sig: int) -> None:
+        if pid != own:
+            TOUCHED.add("process")
+            raise SandboxViolation("codegpt sandbox: signals to other processes are blocked")
+        real_kill(pid, sig)
+
+    os.kill = kill
+    os.killpg = blocked
+
+
+class BoundedWriter:
+    """A text stream that keeps the first ``limit`` characters and drops the rest cheaply."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def write(self, text: str) -> int:
+        """Keep what fits, count the rest."""
+        text = str(text)
+        room = self.limit - self.size
+        if room > 0:
+            self.kept.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def isatty(self) -> bool:
+        """Never a terminal."""
+        return False
+
+    def writable(self) -> bool:
+        """Always writable."""
+        return True
+
+    def text(self) -> str:
+        """What was kept."""
+        return "".join(self.kept)
+
+
+def on_alarm(_signum, _frame):
+    """SIGALRM handler: the current call ran out of time."""
+    raise CallTimeout()
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def type_ref(cls: type, target_module: str) -> dict:
+    """How a test can name ``cls``: builtin, from the target module, or ``import module``."""
+    module = getattr(cls, "__module__", None) or ""
+    qualname = getattr(cls, "__qualname__", cls.__name__)
+    ref = {"module": module, "qualname": qualname, "importable": False}
+    if module == "builtins":
+        ref["importable"] = getattr(builtins, qualname, None) is cls
+        return ref
+    if "<locals>" in qualname or any(part.startswith("_") for part in module.split(".")):
+        return ref
+    found = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    ref["importable"] = found is cls
+    ref["target"] = module == target_module
+    return ref
+
+
+def _leaf_source(value, target_module: str, imports: set) -> str | None:
+    """Source for a non-builtin value whose repr evaluates back to an equal value of its type."""
+    import enum
+
+    cls = type(value)
+    ref = type_ref(cls, target_module)
+    if not ref["importable"]:
+        return None
+    top = ref["qualname"].split(".")[0]
+    module = sys.modules[ref["module"]]
+    if isinstance(value, enum.Enum):
+        candidates = [(f"{ref['qualname']}.{value.name}", ("from", ref["module"], top))]
+    else:
+        text = repr(value)
+        candidates = [
+            (text, ("from", ref["module"], top)),
+            (text, ("import", ref["module"].split(".")[0], None)),
+        ]
+    for text, imported in candidates:
+        namespace = (
+            {top: getattr(module, top)}
+            if imported[0] == "from"
+            else {imported[1]: sys.modules.get(imported[1])}
+        )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                again = eval(text, namespace)  # noqa: S307 - the value's own repr, in the sandbox
+            if type(again) is cls and again == value:
+                imports.add(imported)
+                return text
+        except Exception:  # noqa: BLE001 - any failure means "cannot write this down"
+            continue
+    return None
+
+
+def source_of(value, target_module: str, imports: set, depth: int = 0) -> str | None:
+    """Deterministic Python source for ``value``, or None when it cannot be written down."""
+    if depth > 20:
+        return None
+    if value is None or isinstance(value, bool | int | str | bytes):
+        return repr(value)
+    if isinstance(value, float) and type(value) is float:
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "float('inf')" if value > 0 else "-float('inf')"
+        return repr(value)
+    if type(value) is complex:
+        return repr(value) if not any(map(math.isnan, (value.real, value.imag))) else None
+    if type(value) in (list, tuple):
+        parts = [source_of(v, target_module, imports, depth + 1) for v in value]
+        if any(p is None for p in parts):
+            return None
+        if type(value) is list:
+            return "[" + ", ".join(parts) + "]"
+        return "(" + parts[0] + ",)" if len(parts) == 1 else "(" + ", ".join(parts) + ")"
+    if type(value) is dict:
+        items = []
+        for key, item in value.items():
+            key_source = source_of(key, target_module, imports, depth + 1)
+            item_source = source_of(item, target_module, imports, depth + 1)
+            if key_source is None or item_source is None:
+                return None
+            items.append(f"{key_source}: {item_source}")
+        return "{" + ", ".join(items) + "}"
+    if type(value) in (set, frozenset):
+        parts = [source_of(v, target_module, imports, depth + 1) for v in value]
+        if any(p is None for p in parts):
+            return None
+        body = ", ".join(sorted(parts))  # sets print in hash order; the test text must not
+        if type(value) is set:
+            return "{" + body + "}" if parts else "set()"
+        return "frozenset({" + body + "})" if parts else "frozenset()"
+    return _leaf_source(value, target_module, imports)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def describe_value(value, target_module: str, namespace: dict) -> dict:
+    """How the parent can assert on ``value``: exact source, approx, nan, or type properties."""
+    info: dict = {"type": type_ref(type(value), target_module)}
+    try:
+        info["len"] = len(value) if not isinstance(value, type) else None
+    except Exception:  # noqa: BLE001 - user-defined __len__ may do anything
+        info["len"] = None
+    info["callable"] = callable(value)
+    if type(value) is float and math.isnan(value):
+        info["kind"] = "nan"
+        return info
+    imports: set = set()
+    text = source_of(value, target_module, imports)
+    if text is not None:
+        names = {}
+        for kind, module, name in imports:
+            if kind == "from":
+                names[name] = getattr(sys.modules[module], name)
+            else:
+                names[module] = sys.modules[module]
+        try:
+            again = eval(text, names)  # noqa: S307 - our own rendering, in the sandbox
+            exact = again == value and type(again) is type(value)
+        except Exception:  # noqa: BLE001 - any failure means the text is not usable
+            exact = False
+        if exact:
+            info["source"] = text
+            info["imports"] = sorted([list(i) for i in imports], key=str)
+            info["kind"] = "approx" if _wants_approx(value) else "exact"
+            if isinstance(value, str | bytes | int | float):
+                info["repr_length"] = len(text)
+            return info
+    info["kind"] = "opaque"
+    return info
+
+
+def _wants_approx(value) -> bool:
+    if type(value) is float:
+        return True
+    if type(value) in (list, tuple):
+        return bool(value) and all(map(_is_number, value)) and any(type(v) is float for v in value)
+    if type(value) is dict:
+        values = list(value.values())
+        return (
+            bool(values) and all(map(_is_number, values)) and any(type(v) is float for v in values)
+        )
+    return False
+
+
+def describe_exception(error: BaseException, target_module: str) -> dict:
+    """Type (as a test can name it) and message, with whether the message is stable."""
+    cls = type(error)
+    ref = type_ref(cls, target_module)
+    while not ref["importable"] and cls.__base__ is not None:
+        cls = cls.__base__
+        ref = type_ref(cls, target_module)
+    message = str(error)
+    return {
+        "type": ref,
+        "name": type(error).__name__,
+        "message": message[:MESSAGE_LIMIT],
+        "message_stable": len(message) <= MESSAGE_LIMIT
+        and not UNSTABLE_MESSAGE.search(message)
+        and "\n" not in message,
+        "in_target": _raised_in_target(error),
+    }
+
+
+TARGET_FILE = ""
+
+
+def _raised_in_target(error: BaseException) -> bool:
+    """Whether the innermost frame is in the target file (a ``raise`` of its own)."""
+    tb = error.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    return last is not None and os.path.realpath(last.tb_frame.f_code.co_filename) == TARGET_FILE
+
+
+# --- modes -------------------------------------------------------------------------------------
+
+
+def import_target(spec: dict):
+    """Import the module under its import name; fall back to its file when shadowed."""
+    for path in reversed(spec["sys_path"]):
+        sys.path.insert(0, path)
+    name = spec["module"]
+    module = importlib.import_module(name)
+    if os.path.realpath(getattr(module, "__file__", "") or "") != TARGET_FILE:
+        file_spec = importlib.util.spec_from_file_location(name, spec["module_file"])
+        module = importlib.util.module_from_spec(file_spec)
+        sys.modules[name] = module
+        file_spec.loader.exec_module(module)
+    return module
+
+
+def make_coverage():
+    """A branch-coverage collector limited to the target file, or None without coverage."""
+    try:
+        import coverage
+    except ImportError:
+        return None
+    return coverage.Coverage(branch=True, include=[TARGET_FILE], data_file=None, config_file=False)
+
+
+def run_one(call: dict, module, cov, timeout: float) -> dict:
+    """Evaluate one call under the alarm and coverage; never raises except for our timeout."""
+    namespace = dict(vars(module))
+    record: dict = {"event": "call", "id": call["id"]}
+    TOUCHED.clear()
+    started = time.perf_counter()
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    arcs: list = []
+    try:
+        try:
+            args = [eval(source, namespace) for source in call["args"]]  # noqa: S307
+            kwargs = {k: eval(source, namespace) for k, source in call["kwargs"]}  # noqa: S307
+            if call.get("setup"):
+                receiver = eval(call["setup"], namespace)  # noqa: S307
+                function = getattr(receiver, call["attribute"])
+            else:
+                function = eval(call["callee"], namespace)  # noqa: S307
+        except CallTimeout:
+            raise
+        except BaseException as error:  # noqa: BLE001 - user __init__ may raise anything
+            record["status"] = "setup_error"
+            record["exception"] = describe_exception(error, module.__name__)
+            return record
+        if cov is not None:
+            cov.erase()
+            cov.start()
+        try:
+            result = function(*args, **kwargs)
+            if inspect.iscoroutine(result):
+                result = asyncio.run(result)
+            if call.get("materialize") and inspect.isgenerator(result):
+                result = list(result)
+        finally:
+            if cov is not None:
+                cov.stop()
+                data = cov.get_data()
+                for measured in data.measured_files():
+                    arcs = sorted(data.arcs(measured) or [])
+        record["status"] = "returned"
+        record["value"] = describe_value(result, module.__name__, namespace)
+        record["equals_argument"] = _equal_arguments(result, call, namespace)
+    except CallTimeout:
+        record["status"] = "timeout"
+    except MemoryError:
+        record["status"] = "memory"
+    except RecursionError as error:
+        record["status"] = "raised"
+        record["exception"] = describe_exception(error, module.__name__)
+    except BaseException as error:  # noqa: BLE001 - recording what user code raises is the job
+        record["status"] = "raised"
+        record["exception"] = describe_exception(error, module.__name__)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    record["arcs"] = arcs
+    record["seconds"] = round(time.perf_counter() - started, 6)
+    record["touched"] = sorted(TOUCHED)
+    return record
+
+
+def _equal_arguments(result, call: dict, namespace: dict) -> list[int]:
+    """Positions of the positional arguments that the result equals (fresh copies)."""
+    if result is None or isinstance(result, bool):
+        return []
+    equal = []
+    for index, source in enumerate(call["args"]):
+        try:
+            again = eval(source, namespace)  # noqa: S307
+            if type(again) is type(result) and again == result:
+                equal.append(index)
+        except Exception:  # noqa: BLE001, S112 - comparison is best effort
+            continue
+    return equal
+
+
+def mode_calls(spec: dict, out, report: dict) -> None:
+    """Import the module (bounded in time), then run and record every call in order."""
+    cov = make_coverage()
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, spec["import_timeout"])
+    try:
+        module = import_target(spec)
+    except CallTimeout:
+        write(
+            out,
+            {
+                "event": "import_error",
+                "type": "TimeoutError",
+                "message": f"importing took longer than {spec['import_timeout']} s",
+            },
+        )
+        return
+    except BaseException as error:  # noqa: BLE001 - reported to the user as is
+        write(
+            out,
+            {
+                "event": "import_error",
+                "type": type(error).__name__,
+                "message": str(error)[:MESSAGE_LIMIT],
+            },
+        )
+        return
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    write(out, {"event": "ready", "isolation": report, "coverage": cov is not None})
+    for call in spec["calls"]:
+        write(out, run_one(call, module, cov, spec["call_timeout"]))
+
+
+def mode_pytest(spec: dict, out, report: dict) -> None:
+    """Run pytest under coverage; record each test's outcome and the coverage report."""
+    import pytest
+
+    for path in reversed(spec["sys_path"]):
+        sys.path.insert(0, path)
+    outcomes: dict[str, str] = {}
+
+    class Collector:
+        def pytest_runtest_logreport(self, report):
+            first_problem = outcomes.get(report.nodeid) in (None, "passed")
+            if (report.when == "call" or report.outcome != "passed") and first_problem:
+                outcomes[report.nodeid] = report.outcome
+
+    cov = make_coverage()
+    if cov is not None:
+        cov.start()
+    try:
+        code = pytest.main(spec["pytest_args"], plugins=[Collector()])
+    finally:
+        if cov is not None:
+            cov.stop()
+    covered = False
+    if cov is not None and spec.get("coverage_json"):
+        try:
+            cov.json_report(outfile=spec["coverage_json"])
+            covered = True
+        except Exception:  # noqa: BLE001 - "no data" when nothing ran; reported as no coverage
+            covered = False
+    write(
+        out,
+        {
+            "event": "pytest",
+            "exit_code": int(code),
+            "outcomes": outcomes,
+            "isolation": report,
+            "coverage": covered,
+        },
+    )
+
+
+def write(out, record: dict) -> None:
+    """One JSON line, flushed: the process may die right after."""
+    out.write(json.dumps(record, default=repr) + "\n")
+    out.flush()
+
+
+def main() -> None:
+    """Read the spec, confine the process, run the mode, exit without teardown."""
+    global TARGET_FILE
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        spec = json.load(handle)
+    TARGET_FILE = os.path.realpath(spec["module_file"])
+    out = open(spec["results_path"], "a", encoding="utf-8")  # noqa: SIM115 - lives until exit
+    report = apply_limits(spec["limits"])
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115
+    limit = spec.get("output_limit", 65536)
+    sys.stdout = BoundedWriter(limit)
+    sys.stderr = BoundedWriter(limit)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 3000))
+    if spec["mode"] == "calls":
+        mode_calls(spec, out, report)
+    else:
+        mode_pytest(spec, out, report)
+    out.close()
+    # Skip interpreter teardown: user atexit hooks and __del__ methods have nothing to add.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Choose few calls that say a lot: cover lines and branches first, then distinct behaviours.
+
+Greedy set cover over the arcs each call executed (an arc implies its lines, and arcs out of a
+branch line are the branches), then one call per declared exception type and per distinct kind of
+result not yet shown, then the author's doctest examples. Ties go to the more telling origin
+(doctest, boundary, baseline...) and then to the shorter call, so the choice is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from codegpt.server.testgen.analysis import FunctionTarget
+from codegpt.server.testgen.proposals import Proposal
+from codegpt.server.testgen.sandbox import CallOutcome
+
+ORIGIN_RANK = {
+    "doctest": 0,
+    "boundary": 1,
+    "baseline": 2,
+    "literal": 3,
+    "edge": 4,
+    "default": 5,
+    "hypothesis": 6,
+    "model": 7,
+}
+#: Exceptions that depend on the machine (stack depth, memory) rather than on the inputs.
+UNSTABLE_EXCEPTIONS = {"RecursionError", "MemoryError", "KeyboardInterrupt", "SystemError"}
+MAX_VALUE_SOURCE = 400  # longer literals make unreadable tests; such results get property checks
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A proposal together with what the sandbox saw it do."""
+
+    index: int
+    proposal: Proposal
+    outcome: CallOutcome
+
+    @property
+    def exception_name(self) -> str | None:
+        """The raised exception's class name, or None."""
+        if self.outcome.status != "raised" or not self.outcome.exception:
+            return None
+        return self.outcome.exception["name"]
+
+    def behaviour(self) -> tuple:
+        """A coarse class of result: exception type, or result type with truthiness."""
+        if self.outcome.status == "raised":
+            return ("raised", self.exception_name)
+        value = self.outcome.value or {}
+        source = value.get("source")
+        return (
+            "returned",
+            value.get("type", {}).get("qualname"),
+            value.get("kind"),
+            source in (None, "None", "False", "0", "''", "[]", "{}", "()", "0.0", "set()"),
+        )
+
+
+def rejection(observation: Observation) -> str | None:
+    """Why an observation cannot become a test, or None when it can."""
+    outcome = observation.outcome
+    if outcome.touched:
+        return f"touched the sandbox ({', '.join(outcome.touched)})"
+    if outcome.status not in ("returned", "raised"):
+        return outcome.status
+    if outcome.status == "raised":
+        exception = outcome.exception or {}
+        if exception.get("name") in UNSTABLE_EXCEPTIONS:
+            return f"unstable exception {exception.get('name')}"
+        if not exception.get("type", {}).get("importable"):
+            return "exception type cannot be imported"
+    return None
+
+
+def _declared(observation: Observation, target: FunctionTarget) -> bool:
+    """Raised on purpose: named in a ``raise`` of the target, or raised inside its file."""
+    exception = observation.outcome.exception or {}
+    return exception.get("name") in target.raises or bool(exception.get("in_target"))
+
+
+def _priority(observation: Observation, target: FunctionTarget) -> tuple:
+    undeclared = observation.outcome.status == "raised" and not _declared(observation, target)
+    proposal = observation.proposal
+    length = len(proposal.call_text(target.name)) + len(proposal.receiver or "")
+    return (undeclared, ORIGIN_RANK.get(proposal.origin, 9), length, observation.index)
+
+
+def select(
+    observations: Sequence[Observation], target: FunctionTarget, max_tests: int
+) -> list[Observation]:
+    """Up to ``max_tests`` observations, in a stable order (by priority)."""
+    usable = [o for o in observations if rejection(o) is None]
+    usable.sort(key=lambda o: _priority(o, target))
+    chosen: list[Observation] = []
+    covered: set[tuple[int, int]] = set()
+    while len(chosen) < max_tests:
+        best, best_gain = None, 0
+        for observation in usable:
+            if observation in chosen:
+                continue
+            gain = len(observation.outcome.arcs - covered)
+            if gain > best_gain:
+                best, best_gain = observation, gain
+        if best is None:
+            break
+        chosen.append(best)
+        covered |= best.outcome.arcs
+    shown = {o.behaviour() for o in chosen}
+    for observation in usable:
+        if len(chosen) >= max_tests:
+            break
+        behaviour = observation.behaviour()
+        wanted = behaviour not in shown and (
+            observation.outcome.status == "returned" or _declared(observation, target)
+        )
+        if wanted or (observation.proposal.origin == "doctest" and observation not in chosen):
+            chosen.append(observation)
+            shown.add(behaviour)
+    return sorted(chosen, key=lambda o: _priority(o, target))

@@ -1,0 +1,21 @@
+from codegpt.server.testgen.naming import describe_source, snake, unique_names
+
+
+def test_snake_case_of_exception_names():
+    assert snake("ValueError") == "value_error"
+    assert snake("HTTPServerError") == "http_server_error"
+
+
+def test_describe_sources():
+    assert describe_source("7") == "7"
+    assert describe_source("-1") == "minus_1"
+    assert describe_source("[]") == "empty_list"
+    assert describe_source("''") == "empty_string"
+    assert describe_source("'abc'") == "abc"
+    assert describe_source("[1, 2, 3]") == "3_item_list"
+    assert describe_source("Point(1, 2)") == "point"
+    assert describe_source("1000000000") == "large_number"
+
+
+def test_unique_names_are_deterministic():
+    assert unique_names(["t", "t", "u"], taken={"u"}) == ["t", "t_2", "u_2"]

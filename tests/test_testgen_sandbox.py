@@ -1,0 +1,104 @@
+"""Safety: misbehaving user code is contained, reported, and never touches the outside."""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from codegpt.server.testgen.sandbox import CallSpec, Sandbox, SandboxLimits
+
+DATA = Path(__file__).parent / "data" / "testgen" / "unsafe"
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    """A private copy of hostile.py next to a sentinel file that must survive."""
+    shutil.copy(DATA / "hostile.py", tmp_path / "hostile.py")
+    (tmp_path / "sentinel.txt").write_text("keep me")
+    return tmp_path
+
+
+def run(folder, *names, **limits):
+    with Sandbox(SandboxLimits(**limits)) as sandbox:
+        calls = [CallSpec(i, name) for i, name in enumerate(names)]
+        started = time.monotonic()
+        result = sandbox.run_calls(folder / "hostile.py", "hostile", [str(folder)], calls)
+        result.elapsed = time.monotonic() - started
+        root = sandbox.root
+    assert not root.exists(), "the sandbox folder must be removed"
+    return result
+
+
+def test_infinite_loop_times_out_and_later_calls_still_run(hostile):
+    with Sandbox(SandboxLimits(call_timeout=0.5)) as sandbox:
+        calls = [CallSpec(0, "loop_forever", ("1",)), CallSpec(1, "delete_everything")]
+        result = sandbox.run_calls(hostile / "hostile.py", "hostile", [str(hostile)], calls)
+    assert result.outcomes[0].status == "timeout"
+    assert result.outcomes[1].status == "returned"
+
+
+def test_fork_is_contained(hostile):
+    result = run(hostile, "fork_bomb")
+    outcome = result.outcomes[0]
+    assert outcome.status == "raised"
+    assert "process" in outcome.touched
+    assert "starting processes is blocked" in outcome.exception["message"]
+    assert result.isolation["processes"] in ("guard", "rlimit+guard")
+
+
+def test_unbounded_allocation_hits_the_memory_limit(hostile):
+    result = run(hostile, "allocate_forever", call_timeout=20.0, memory_mb=512)
+    assert result.outcomes[0].status == "memory"
+    assert result.elapsed < 30
+
+
+@pytest.mark.parametrize("name", ["print_gigabytes", "spew_to_descriptor"])
+def test_gigabytes_of_output_are_bounded(hostile, name):
+    result = run(hostile, name, call_timeout=20.0, output_bytes=4096)
+    assert result.outcomes[0].status in ("returned", "timeout")
+    assert len(result.output) <= 4096
+    assert result.elapsed < 40
+
+
+def test_deleting_files_only_touches_the_sandbox(hostile, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(hostile, "delete_everything")
+    assert result.outcomes[0].status == "returned"
+    assert (hostile / "sentinel.txt").read_text() == "keep me"
+    assert (hostile / "hostile.py").exists()
+
+
+def test_network_is_blocked_and_the_mode_reported(hostile):
+    result = run(hostile, "connect_out")
+    outcome = result.outcomes[0]
+    assert outcome.status == "raised" and "network" in outcome.touched
+    assert result.isolation["network"] in ("namespace", "guard")
+
+
+def test_missing_module_is_reported_clearly(tmp_path):
+    shutil.copy(DATA / "missing_dependency.py", tmp_path / "missing_dependency.py")
+    with Sandbox() as sandbox:
+        result = sandbox.run_calls(
+            tmp_path / "missing_dependency.py",
+            "missing_dependency",
+            [str(tmp_path)],
+            [CallSpec(0, "double", ("1",))],
+        )
+    assert result.import_error == ("ModuleNotFoundError: No module named 'codegpt_no_such_module'")
+    assert result.outcomes == {}
+
+
+def test_environment_is_private(tmp_path):
+    (tmp_path / "envprobe.py").write_text(
+        "import os\n\ndef where():\n    return [os.getcwd(), os.environ['HOME']]\n"
+    )
+    with Sandbox() as sandbox:
+        result = sandbox.run_calls(
+            tmp_path / "envprobe.py", "envprobe", [str(tmp_path)], [CallSpec(0, "where")]
+        )
+        root = str(sandbox.root)
+    cwd, home = eval(result.outcomes[0].value["source"])
+    assert cwd.startswith(root) and home.startswith(root)
+    assert os.getcwd() != cwd
