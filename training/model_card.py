@@ -69,10 +69,13 @@ def licence_table(manifest: dict[str, Any]) -> list[str]:
     stdlib = manifest.get("sources", {}).get("stdlib", {})
     if stdlib:
         kept = sum(
-            info.get("files_kept", 0) for info in packages.values() if info.get("source") == "stdlib"
+            info.get("files_kept", 0)
+            for info in packages.values()
+            if info.get("source") == "stdlib"
         )
         lines.append(
-            f"| Python standard library | {stdlib.get('python', '?')} | PSF-2.0 | by module | {kept} |"
+            f"| Python standard library | {stdlib.get('python', '?')} | PSF-2.0 | by module "
+            f"| {kept} |"
         )
     for source in manifest.get("sources", {}).get("pypi", []):
         info = packages.get(source["name"], {})
@@ -151,8 +154,10 @@ def render(
         "",
         "## Training",
         "",
-        f"- tokens seen: {int(last.get('tokens') or 0):,} in {int(last.get('step') or 0):,} steps",
-        f"- wall time: {hours:.2f} h on {cpu_name()} ({platform.machine()}), 2 cores, bf16 autocast",
+        f"- tokens seen: {int(last.get('tokens') or 0):,} "
+        f"in {int(last.get('step') or 0):,} steps",
+        f"- wall time: {hours:.2f} h on {cpu_name()} ({platform.machine()}), 2 cores, "
+        "bf16 autocast",
         f"- last train loss {last.get('train_loss')}, "
         f"last validation loss {vals[-1]['val_loss'] if vals else '?'} "
         f"(FIM: {vals[-1].get('val_fim_loss') if vals else '?'}) nats/token",
