@@ -1,0 +1,1 @@
+"""Repair: parse-verified fixes for syntax errors."""

@@ -1,0 +1,395 @@
+"""Edit search: the small edits people's syntax errors usually need, each with a prior cost.
+
+Near the reported error we try inserting, deleting or replacing one of ``:`` ``)`` ``]`` ``}``
+``,`` and quotes at token boundaries, re-indenting a line to a level its neighbours use, fixing a
+name that is one or two typos from a keyword, and ``=`` -> ``==`` in conditions. Every candidate
+carries a cost: low for the edit that the context makes likely (a ``:`` at the end of an ``if``
+line), higher for edits that merely might parse. The fixer verifies candidates cheapest first,
+so the costs decide both speed and which of several parsing fixes wins without a model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from codegpt.server.repair.edits import TextEdit, damerau_distance
+from codegpt.server.repair.lexing import (
+    CLOSING,
+    KEYWORDS,
+    OPENING,
+    LexedText,
+    Token,
+    compound_header,
+)
+from codegpt.server.repair.verify import ParseStatus
+
+INSERTABLE = (":", ")", "]", "}", ",")
+CONDITION_KEYWORDS = frozenset({"if", "elif", "while", "assert", "return"})
+# Keywords a typo most likely came from; 'in'/'is'/'or' are too short to guess from reliably.
+TYPO_TARGETS = tuple(sorted(word for word in KEYWORDS if len(word) >= 2))
+ATOM_END_KINDS = frozenset({"name", "number", "string"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One proposed edit and how unlikely it is a priori (lower is more likely)."""
+
+    edit: TextEdit
+    cost: float
+    source: str = "search"
+    note: str = field(default="", compare=False)
+
+
+def _is_atom_end(token: Token) -> bool:
+    if token.kind in ATOM_END_KINDS:
+        return not (token.kind == "name" and token.is_keyword and token.text not in _VALUES)
+    return token.text in CLOSING
+
+
+def _is_atom_start(token: Token) -> bool:
+    if token.kind in ATOM_END_KINDS:
+        return not (token.kind == "name" and token.is_keyword and token.text not in _VALUES)
+    return token.text in OPENING or token.kind == "open_string"
+
+
+_VALUES = frozenset({"True", "False", "None"})
+
+
+class _Collector:
+    """Keeps the cheapest candidate per distinct resulting window."""
+
+    def __init__(self, text: str, window: tuple[int, int]) -> None:
+        self.text = text
+        self.window = window
+        self.best: dict[str, Candidate] = {}
+
+    def add(self, start: int, end: int, new_text: str, cost: float, note: str = "") -> None:
+        if self.text[start:end] == new_text:
+            return
+        lo, hi = self.window
+        key = self.text[min(lo, start) : start] + new_text + self.text[end : max(hi, end)]
+        known = self.best.get(key)
+        if known is None or cost < known.cost:
+            self.best[key] = Candidate(TextEdit(start, end, new_text), cost, "search", note)
+
+
+def bracket_stacks(lexed: LexedText, first_line: int, last_line: int) -> dict[int, tuple[str, ...]]:
+    """Open brackets (innermost last) at every token boundary from ``first_line`` on.
+
+    The stack starts empty at ``first_line``: a few lines of context are a guess, but a cheap one
+    that is right for the one-line statements most errors sit in.
+    """
+    stacks: dict[int, tuple[str, ...]] = {}
+    stack: list[str] = []
+    start = lexed.line_span(first_line)[0]
+    end = lexed.line_span(last_line)[1]
+    for token in lexed.tokens:
+        if token.end <= start or not token.significant:
+            continue
+        if token.start > end:
+            break
+        stacks.setdefault(token.start, tuple(stack))
+        if token.text in OPENING and token.kind == "op":
+            stack.append(token.text)
+        elif token.kind == "op" and stack and stack[-1] == CLOSING.get(token.text):
+            stack.pop()
+        stacks[token.end] = tuple(stack)
+    return stacks
+
+
+def search_candidates(
+    lexed: LexedText, lines: Sequence[int], status: ParseStatus
+) -> list[Candidate]:
+    """All single-edit candidates on ``lines``, cheapest first."""
+    if not lines:
+        return []
+    first, last = min(lines), max(lines)
+    window = (lexed.line_span(first)[0], lexed.line_span(last)[1])
+    collector = _Collector(lexed.text, window)
+    stacks = bracket_stacks(lexed, max(0, first - 2), last)
+    error_line = status.first_error_line
+    message = status.compile_error.message if status.compile_error else ""
+    string_error = "string literal" in message
+    # "Perhaps you forgot a comma?" spans the two items that need one between them.
+    forgot_comma = "forgot a comma" in message
+    error_first = status.compile_error.lineno - 1 if status.compile_error else -1
+    error_last = status.compile_error.end_lineno - 1 if status.compile_error else -1
+    for rank, line in enumerate(lines):
+        # Lines further from the reported error are a little less likely to hold the fix.
+        distance = 0.05 * rank
+        tokens = lexed.line_tokens(line)
+        next_line = _neighbour(lexed, line, +1)
+        next_first = lexed.line_tokens(next_line)[0] if next_line is not None else None
+        comma_hint = forgot_comma and error_first <= line <= error_last
+        _punctuation(collector, tokens, next_first, stacks, distance, comma_hint)
+        _deletions(collector, tokens, stacks, distance, on_error_line=line == error_line)
+        _replacements(collector, lexed, tokens, stacks, distance)
+        _strings(collector, lexed, line, tokens, distance, string_error)
+        _indentation(collector, lexed, line, distance)
+    _missing_nodes(collector, lexed, lines, status)
+    return sorted(collector.best.values(), key=lambda c: (c.cost, c.edit.size, c.edit.start))
+
+
+def _punctuation(
+    collector: _Collector,
+    tokens: list[Token],
+    next_first: Token | None,
+    stacks: dict[int, tuple[str, ...]],
+    distance: float,
+    comma_hint: bool,
+) -> None:
+    """Insert ``:`` ``)`` ``]`` ``}`` ``,`` (and, at a high cost, openers) between tokens.
+
+    At the end of a line the next line's first token is the right-hand neighbour: an item of a
+    multi-line list that lost its comma ends its line.
+    """
+    if not tokens:
+        return
+    header = compound_header(tokens) and tokens[-1].text != ":"
+    code_end = tokens[-1].end
+    before_colon = tokens[-1].start if tokens[-1].text == ":" else None
+    boundaries: list[tuple[int, Token | None, Token | None]] = []
+    for index, token in enumerate(tokens):
+        previous = tokens[index - 1] if index else None
+        if previous is None or previous.end != token.start:
+            boundaries.append((token.start, previous, token))
+        following = tokens[index + 1] if index + 1 < len(tokens) else next_first
+        boundaries.append((token.end, token, following))
+    for position, left, right in boundaries:
+        stack = stacks.get(position, ())
+        at_end = position in (code_end, before_colon)
+        for mark in INSERTABLE:
+            cost = _insert_cost(mark, position == code_end, at_end, header, left, right, stack)
+            if mark == "," and comma_hint and cost < 2:
+                cost -= 0.2
+            collector.add(position, position, mark, cost + distance)
+        for opener in OPENING:
+            collector.add(position, position, opener, 2.6 + distance)
+
+
+def _insert_cost(
+    mark: str,
+    at_code_end: bool,
+    at_end: bool,
+    header: bool,
+    left: Token | None,
+    right: Token | None,
+    stack: tuple[str, ...],
+) -> float:
+    if mark == ":":
+        if header and at_code_end:
+            return 0.6
+        return 1.6 if at_code_end else 2.2
+    if mark == ",":
+        if left is not None and right is not None and _is_atom_end(left) and _is_atom_start(right):
+            return 0.9 if stack else 1.5
+        return 2.4
+    matches = bool(stack) and OPENING[stack[-1]] == mark
+    if matches:
+        return 1.0 if at_end else 1.5
+    return 2.5
+
+
+def _deletions(
+    collector: _Collector,
+    tokens: list[Token],
+    stacks: dict[int, tuple[str, ...]],
+    distance: float,
+    on_error_line: bool,
+) -> None:
+    for index, token in enumerate(tokens):
+        if token.kind == "other":
+            cost = 0.7
+        elif token.kind == "op" and token.text in CLOSING:
+            stack = stacks.get(token.start, ())
+            cost = 1.6 if stack and stack[-1] == CLOSING[token.text] else 0.8
+        elif token.kind == "op" and token.text in OPENING:
+            cost = 0.9 if _doubled(tokens, index) else 1.7
+        elif token.kind == "op":
+            cost = 1.5 if token.text in {",", ":", ";", "."} else 1.9
+        elif token.kind == "open_string":
+            quote_at = token.start + len(token.text) - len(token.text.lstrip("rRbBuUfF"))
+            collector.add(quote_at, quote_at + 1, "", 1.5 + distance)
+            continue
+        elif on_error_line:
+            cost = 2.5
+        else:
+            continue
+        collector.add(token.start, token.end, "", cost + distance)
+
+
+def _doubled(tokens: list[Token], index: int) -> bool:
+    """``((`` or ``[[``: a bracket typed twice (the second may be the stray one)."""
+    token = tokens[index]
+    following = tokens[index + 1] if index + 1 < len(tokens) else None
+    return following is not None and following.text == token.text and following.start == token.end
+
+
+def doubled_openers(lexed: LexedText, first_line: int, last_line: int) -> list[Candidate]:
+    """Delete a doubled opening bracket anywhere in a statement ("'(' was never closed").
+
+    Python reports an unclosed bracket where the *outer* one opens, possibly far above the
+    stray one, so these are searched over the whole statement, not just near the report.
+    """
+    found = []
+    for line in range(first_line, min(last_line, first_line + 80) + 1):
+        tokens = lexed.line_tokens(line)
+        for index, token in enumerate(tokens):
+            if token.kind == "op" and token.text in OPENING and _doubled(tokens, index):
+                found.append(Candidate(TextEdit(token.start, token.end, ""), 1.0, "search"))
+    return found
+
+
+def _replacements(
+    collector: _Collector,
+    lexed: LexedText,
+    tokens: list[Token],
+    stacks: dict[int, tuple[str, ...]],
+    distance: float,
+) -> None:
+    condition = bool(tokens) and tokens[0].text in CONDITION_KEYWORDS
+    for token in tokens:
+        if token.kind == "op":
+            if token.text == "=":
+                collector.add(token.start, token.end, "==", (0.6 if condition else 1.4) + distance)
+            if token.text in CLOSING:
+                stack = stacks.get(token.start, ())
+                if stack and stack[-1] != CLOSING[token.text]:
+                    collector.add(token.start, token.end, OPENING[stack[-1]], 0.8 + distance)
+            if token.text in {":", ",", ";", "."}:
+                for other in (":", ",", ";", "."):
+                    collector.add(token.start, token.end, other, 1.7 + distance)
+        elif token.kind == "name" and not token.is_keyword:
+            for word, cost in _keyword_guesses(token, lexed, first=token is tokens[0]):
+                collector.add(token.start, token.end, word, cost + distance)
+
+
+def _keyword_guesses(token: Token, lexed: LexedText, first: bool) -> Iterable[tuple[str, float]]:
+    name = token.text
+    if len(name) < 2 or len(name) > 10:
+        return
+    seen_elsewhere = lexed.names.get(name, 0) > 1
+    for word in TYPO_TARGETS:
+        if abs(len(word) - len(name)) > 2:
+            continue
+        distance = damerau_distance(name.lower(), word)
+        if distance == 0 and name != word:
+            yield word, 0.5
+        elif distance == 1 or (distance == 2 and len(word) >= 5):
+            cost = 0.7 + 0.6 * (distance - 1) + (0.8 if seen_elsewhere else 0.0)
+            yield word, cost - (0.1 if first else 0.0)
+
+
+_BEFORE_OPERATOR = re.compile(r" +(?=[-%+*/=<>!&|^@]|(?:in|and|or|not|is|if|else|for)\b)")
+
+
+def _strings(
+    collector: _Collector,
+    lexed: LexedText,
+    line: int,
+    tokens: list[Token],
+    distance: float,
+    string_error: bool,
+) -> None:
+    """Close an unterminated string where its text plausibly ended, or fix a mismatched quote.
+
+    When compile() reports an unterminated string, the quote that went missing may have made
+    the *complete-looking* strings on the line wrong too (``("A", "Z), ("0")``), so quotes are
+    also tried inside them, a little more expensively.
+    """
+    for token in tokens:
+        if token.kind not in ("open_string", "string"):
+            continue
+        open_string = token.kind == "open_string"
+        if not open_string and not string_error:
+            continue
+        body_at = len(token.text) - len(token.text.lstrip("rRbBuUfF"))
+        quote = token.text[body_at]
+        if token.text[body_at : body_at + 3] == quote * 3:
+            if open_string:
+                for later in range(line, min(line + 6, lexed.line_count)):
+                    end = lexed.line_span(later)[1]
+                    if end > token.start + body_at + 3:
+                        collector.add(end, end, quote * 3, 1.8 + 0.05 * (later - line) + distance)
+            continue
+        extra = 0.0 if open_string else 0.4
+        other_quote = '"' if quote == "'" else "'"
+        body_start = token.start + body_at + 1
+        body_end = token.end if open_string else token.end - 1
+        for index in range(body_start, body_end):
+            char = lexed.text[index]
+            if char == other_quote:
+                collector.add(index, index + 1, quote, 0.75 + extra + distance)
+            elif char in ")]},:":
+                order = 0.001 * (index - body_start)
+                collector.add(index, index, quote, 1.0 + extra + distance + order)
+        for match in _BEFORE_OPERATOR.finditer(lexed.text, body_start, body_end):
+            position = match.end() - 1
+            collector.add(position, position, quote, 0.95 + extra + distance)
+        if open_string:
+            content_end = token.start + len(token.text.rstrip(" \t\f"))
+            collector.add(content_end, content_end, quote, 1.0 + distance)
+
+
+def _indentation(collector: _Collector, lexed: LexedText, line: int, distance: float) -> None:
+    if lexed.is_blank(line) or not lexed.line_tokens(line):
+        return
+    current = lexed.indent_of(line)
+    start = lexed.line_span(line)[0]
+    previous = _neighbour(lexed, line, -1)
+    following = _neighbour(lexed, line, +1)
+    options: dict[str, float] = {}
+    if previous is not None:
+        previous_indent = lexed.indent_of(previous)
+        opens_block = lexed.text[lexed.code_end(previous) - 1 : lexed.code_end(previous)] == ":"
+        unit = "\t" if previous_indent.startswith("\t") else "    "
+        options[previous_indent + unit] = 0.8 if opens_block else 2.0
+        options.setdefault(previous_indent, 1.3 if opens_block else 1.0)
+        for level, cost in _enclosing_levels(lexed, previous, previous_indent):
+            options.setdefault(level, cost)
+    if following is not None:
+        options.setdefault(lexed.indent_of(following), 1.1)
+    if "\t" in current:
+        options.setdefault(current.expandtabs(8), 1.0)
+    for indent, cost in options.items():
+        if indent != current:
+            collector.add(start, start + len(current), indent, cost + distance)
+
+
+def _neighbour(lexed: LexedText, line: int, step: int) -> int | None:
+    other = line + step
+    while 0 <= other < lexed.line_count:
+        if not lexed.is_blank(other) and lexed.line_tokens(other):
+            return other
+        other += step
+    return None
+
+
+def _enclosing_levels(lexed: LexedText, line: int, indent: str) -> Iterable[tuple[str, float]]:
+    width = len(indent.expandtabs(8))
+    for earlier in range(line - 1, max(-1, line - 60), -1):
+        if lexed.is_blank(earlier) or not lexed.line_tokens(earlier):
+            continue
+        level = lexed.indent_of(earlier)
+        level_width = len(level.expandtabs(8))
+        if level_width < width:
+            width = level_width
+            yield level, 1.4
+            if width == 0:
+                return
+
+
+def _missing_nodes(
+    collector: _Collector, lexed: LexedText, lines: Sequence[int], status: ParseStatus
+) -> None:
+    wanted = set(lines)
+    encoded: bytes | None = None
+    for node in status.tree_errors:
+        if node.missing not in INSERTABLE or node.start_row not in wanted:
+            continue
+        if encoded is None:
+            encoded = lexed.text.encode("utf-8", errors="surrogatepass")
+        offset = len(encoded[: node.start_byte].decode("utf-8", errors="ignore"))
+        collector.add(offset, offset, node.missing, 0.95)

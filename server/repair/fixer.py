@@ -1,0 +1,397 @@
+"""The repair loop: find the first error, gather candidate edits, verify them, choose, repeat.
+
+Guarantees, whatever the candidates or the model say:
+
+- a fix is offered only after the *whole* file was re-checked with it (compile() and tree-sitter);
+- a round that does not make the file parse must move compile()'s first error strictly later,
+  so a multi-error file gets better step by step or the loop stops;
+- a candidate changes nothing outside the window around the error it targets;
+- when nothing verifies, the result says so (``reason``) and carries the input unchanged.
+
+Without a model, verified candidates are ranked by prior cost (fewest and likeliest edits),
+then by how few never-seen-elsewhere identifiers they leave. With a model, its likelihood of
+each fixed window ranks them, and among scores within ``score_tolerance`` the smallest edit wins.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from codegpt.server.repair.candidates import Candidate, doubled_openers, search_candidates
+from codegpt.server.repair.chunks import Chunk, statement_chunk
+from codegpt.server.repair.edits import TextEdit, describe, diff_edits, token_distance
+from codegpt.server.repair.lexing import LexedText, tokenize
+from codegpt.server.repair.regions import ErrorRegion, error_regions, search_lines
+from codegpt.server.repair.scoring import Proposer, Scorer
+from codegpt.server.repair.verify import ParseStatus, check, compile_error, quick_check
+
+# A round that only moves the first error later must be a likely edit: unlikely ones that merely
+# push the error down a line are how a search walks a file into nonsense.
+MAX_PROGRESS_COST = 1.3
+PROGRESS_MARGIN = 1.0
+
+
+@dataclass(frozen=True)
+class FixerOptions:
+    """Limits and tolerances of the search."""
+
+    max_rounds: int = 20  # one error fixed per round; a file with more is given back as is
+    time_budget_s: float = 10.0  # whole file, all rounds
+    search_reach: int = 2  # lines above the reported error that edit search tries
+    window_radius: int = 8  # lines either side of the error the model reads and rewrites
+    cost_margin: float = 0.5  # verify this far past the cheapest accepted candidate (no model)
+    model_cost_margin: float = 2.0  # wider with a model: it, not the prior, picks among them
+    score_tolerance: float = 2.0  # nats; model scores this close are a tie, smallest edit wins
+    n_best: int = 4  # model proposals per round
+    max_checks_per_round: int = 1500  # full-file parses; bounds time on huge error regions
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One quick fix: a title for the editor and the edits, against the text it was made for."""
+
+    title: str
+    edits: tuple[TextEdit, ...]
+    preferred: bool
+    parses: bool  # the whole file parses once this fix is applied
+    source: str  # "search", "model" or "combined"
+    error: ErrorRegion | None = None  # the reported error this fix addresses
+    position: tuple[int, int] = (0, 0)  # (line, column) of the first edit, 0-based code points
+
+    def apply(self, text: str) -> str:
+        """The text after this fix."""
+        result = text
+        for edit in sorted(self.edits, key=lambda item: item.start, reverse=True):
+            result = edit.apply(result)
+        return result
+
+
+@dataclass(frozen=True)
+class FixResult:
+    """Outcome for a whole text: ``fixes`` were applied in order, each to the previous text."""
+
+    original: str
+    text: str
+    fixes: tuple[Fix, ...]
+    parses: bool
+    reason: str | None = None  # why the result does not parse, when it does not
+    remaining: tuple[ErrorRegion, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        """Whether the text differs from the input."""
+        return self.text != self.original
+
+    def edits(self) -> list[TextEdit]:
+        """All fixes as edits against the *original* text (for one workspace edit)."""
+        return diff_edits(self.original, self.text)
+
+
+@dataclass(frozen=True)
+class _Verified:
+    candidate: Candidate
+    text: str
+    status: ParseStatus
+    rank: tuple[float, ...]
+
+
+class Fixer:
+    """Repairs syntax errors in Python source; thread-safe, holds no per-text state."""
+
+    def __init__(
+        self,
+        options: FixerOptions | None = None,
+        scorer: Scorer | None = None,
+        proposer: Proposer | None = None,
+    ) -> None:
+        self.options = options or FixerOptions()
+        self.scorer = scorer
+        self.proposer = proposer
+
+    def fix(self, text: str) -> FixResult:
+        """Fix as many errors as the budget allows; the result parses or says why not."""
+        status = check(text)
+        if status.parses or status.compiles:
+            # compile() accepts it: any tree-sitter complaint is a grammar gap, not ours to fix.
+            return FixResult(text, text, (), True)
+        deadline = time.monotonic() + self.options.time_budget_s
+        current, fixes = text, []
+        reason = None
+        rounds = _round_limit(status, self.options.max_rounds)
+        for _ in range(rounds):
+            if time.monotonic() > deadline:
+                reason = "ran out of time"
+                break
+            choices = self._round(current, status, deadline)
+            if not choices:
+                reason = "no verified fix found"
+                break
+            best = choices[0]
+            fixes.append(self._as_fix(current, status, best, preferred=True))
+            current, status = best.text, check(best.text)
+            if status.compiles:
+                break
+        else:
+            reason = f"still broken after {rounds} fixes"
+        if status.compiles and not status.parses:
+            reason = "compile() accepts the result but tree-sitter does not"
+        parses = status.compiles
+        if parses:
+            reason = None
+        return FixResult(
+            text, current, tuple(fixes), parses, reason, tuple(error_regions(current, status))
+        )
+
+    def quick_fixes(self, text: str, limit: int = 3) -> list[Fix]:
+        """Fixes for the editor: alternatives for the first error, then one "fix all" if needed.
+
+        The first entry is the preferred one. Each alternative parses the whole file on its own
+        or, in a file with several errors, moves the first error later; "Fix all syntax errors"
+        is added only when it makes the whole file parse.
+        """
+        status = check(text)
+        if status.compiles:
+            return []
+        deadline = time.monotonic() + self.options.time_budget_s
+        choices = self._round(text, status, deadline)
+        fixes: list[Fix] = []
+        for index, choice in enumerate(choices[:limit]):
+            fix = self._as_fix(text, status, choice, preferred=index == 0)
+            if any(fix.title == earlier.title for earlier in fixes):
+                # Same words, different place: say where, so the editor's menu tells them apart.
+                line, column = fix.position
+                fix = replace(fix, title=f"{fix.title} at {line + 1}:{column + 1}")
+            fixes.append(fix)
+        if fixes and not fixes[0].parses:
+            result = self.fix(text)
+            if result.parses and len(result.fixes) > 1:
+                fixes.append(
+                    Fix(
+                        f"fix all syntax errors ({len(result.fixes)} fixes)",
+                        tuple(result.edits()),
+                        preferred=False,
+                        parses=True,
+                        source="combined",
+                        error=fixes[0].error,
+                    )
+                )
+        return fixes
+
+    def _as_fix(self, text: str, status: ParseStatus, chosen: _Verified, preferred: bool) -> Fix:
+        edit = chosen.candidate.edit
+        title = chosen.candidate.note or describe(text, edit)
+        regions = error_regions(text, ParseStatus(status.compile_error, ()))
+        line, column, _, _ = edit.line_range(text)
+        return Fix(
+            title,
+            (edit,),
+            preferred,
+            chosen.status.compiles,
+            chosen.candidate.source,
+            regions[0] if regions else None,
+            (line, column),
+        )
+
+    def _round(self, text: str, status: ParseStatus, deadline: float) -> list[_Verified]:
+        """Verified candidates for the first error, best first."""
+        options = self.options
+        lexed = LexedText(text)
+        lines = search_lines(status, lexed.line_count, options.search_reach)
+        candidates = search_candidates(lexed, lines, status)
+        error_line = max(status.first_error_line, 0)
+        window = _window(lexed, error_line, options.window_radius)
+        if self.proposer is not None:
+            candidates = self._model_candidates(text, window, deadline) + candidates
+            candidates.sort(key=lambda c: (c.cost, c.edit.size))
+        margin = options.model_cost_margin if self.scorer is not None else options.cost_margin
+        accepted: list[tuple[Candidate, str, ParseStatus]] = []
+        best_full = best_progress = float("inf")
+        line_count = lexed.line_count
+        spans = [lexed.line_of(c.edit.start) for c in candidates] or [error_line]
+        chunk = statement_chunk(lexed, min(*spans, error_line), max(*spans, error_line))
+        if status.compile_error and "never closed" in status.compile_error.message:
+            last_line = lexed.line_of(max(chunk.end - 1, chunk.start))
+            candidates = candidates + doubled_openers(lexed, error_line, last_line)
+            candidates.sort(key=lambda c: (c.cost, c.edit.size))
+        for checks, candidate in enumerate(candidates):
+            # A fix that makes the file parse beats any that only moves the error, so a
+            # progress-only find widens the search more than a full fix does.
+            limit = min(best_full + margin, best_progress + PROGRESS_MARGIN)
+            if candidate.cost > limit or checks >= options.max_checks_per_round:
+                break
+            if time.monotonic() > deadline:
+                break
+            full_found = best_full < float("inf")
+            if not _chunk_may_help(text, chunk, candidate.edit, status, full_found):
+                continue
+            new_text = candidate.edit.apply(text)
+            after = quick_check(new_text)
+            if after.compiles:
+                after = check(new_text)
+                if not _tree_ok(after, candidate.edit, text):
+                    continue
+                best_full = min(best_full, candidate.cost)
+            elif full_found or not _moved_later(
+                status, after, new_text, line_count, candidate.cost
+            ):
+                continue
+            else:
+                best_progress = min(best_progress, candidate.cost)
+            accepted.append((candidate, new_text, after))
+        if any(after.compiles for _, _, after in accepted):
+            accepted = [item for item in accepted if item[2].compiles]
+        return self._rank(text, lexed, window, accepted, error_line)
+
+    def _model_candidates(
+        self, text: str, window: tuple[int, int], deadline: float
+    ) -> list[Candidate]:
+        assert self.proposer is not None, "only called with a proposer"
+        start, end = window
+        broken = text[start:end]
+        budget = max(0.0, deadline - time.monotonic()) / 2
+        if budget <= 0.05:
+            return []
+        candidates = []
+        for fixed in self.proposer.propose(broken, self.options.n_best, budget):
+            edit = _trimmed_edit(start, broken, fixed)
+            if edit is None:
+                continue
+            distance = token_distance(broken, fixed, cap=20)
+            title = describe(text, edit) if distance <= 2 else "apply the model's repair"
+            candidates.append(Candidate(edit, 0.5 + 0.4 * distance, "model", title))
+        return candidates
+
+    def _rank(
+        self,
+        text: str,
+        lexed: LexedText,
+        window: tuple[int, int],
+        accepted: Sequence[tuple[Candidate, str, ParseStatus]],
+        error_line: int,
+    ) -> list[_Verified]:
+        if not accepted:
+            return []
+        verified = []
+        for candidate, new_text, after in accepted:
+            edit_line = lexed.line_of(candidate.edit.start)
+            novelty = _novel_names(lexed, new_text, candidate.edit) if after.compiles else 0
+            later = -after.first_error_line if not after.compiles else 0
+            rank = (
+                candidate.cost + 0.5 * novelty,
+                later,
+                candidate.edit.size,
+                abs(edit_line - error_line),
+            )
+            verified.append(_Verified(candidate, new_text, after, rank))
+        verified.sort(key=lambda item: item.rank)
+        if self.scorer is None or len(verified) < 2:
+            return verified
+        start, end = window
+        broken = text[start:end]
+        fixed_windows = [item.text[start : end + len(item.text) - len(text)] for item in verified]
+        scores = self.scorer.score(broken, fixed_windows)
+        best = max(scores)
+        cutoff = best - self.options.score_tolerance
+        scored = sorted(zip(scores, verified, strict=True), key=lambda pair: -pair[0])
+        near = [item for score, item in scored if score >= cutoff]
+        rest = [item for score, item in scored if score < cutoff]
+        return sorted(near, key=lambda item: (item.candidate.edit.size, item.rank)) + rest
+
+
+def _round_limit(status: ParseStatus, max_rounds: int) -> int:
+    """Rounds worth trying: about two per place tree-sitter sees an error, at least five.
+
+    A file with one broken spot that needs ten "fixes" is being rewritten, not repaired.
+    """
+    rows = {node.start_row for node in status.tree_errors}
+    return min(max_rounds, max(5, 2 * len(rows) + 1))
+
+
+def _chunk_may_help(
+    text: str, chunk: Chunk, edit: TextEdit, status: ParseStatus, full_found: bool
+) -> bool:
+    """Cheap filter: the edited chunk compiles, or its first error moved later."""
+    if edit.start < chunk.start or edit.end > chunk.end:
+        return True
+    chunk_text = text[chunk.start : edit.start] + edit.new_text + text[edit.end : chunk.end]
+    error = compile_error(chunk_text)
+    if error is None:
+        return True
+    if full_found or status.compile_error is None:
+        return False
+    line = error.lineno + chunk.first_line
+    before = status.compile_error
+    return line >= before.lineno
+
+
+def _window(lexed: LexedText, line: int, radius: int) -> tuple[int, int]:
+    first = max(0, line - radius)
+    last = min(lexed.line_count - 1, line + radius)
+    end = lexed.starts[last + 1] if last + 1 < lexed.line_count else len(lexed.text)
+    return lexed.starts[first], end
+
+
+def _trimmed_edit(offset: int, old: str, new: str) -> TextEdit | None:
+    if old == new:
+        return None
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    return TextEdit(offset + prefix, offset + len(old) - suffix, new[prefix : len(new) - suffix])
+
+
+def _tree_ok(after: ParseStatus, edit: TextEdit, text: str) -> bool:
+    """tree-sitter agrees, or its only complaints are far from the edit (a grammar gap)."""
+    if not after.tree_errors:
+        return True
+    edit_line = text.count("\n", 0, edit.start)
+    return all(abs(node.start_row - edit_line) > 3 for node in after.tree_errors)
+
+
+def _moved_later(
+    before: ParseStatus, after: ParseStatus, new_text: str, line_count: int, cost: float
+) -> bool:
+    """compile()'s first error is on a later line (lines added or removed discounted).
+
+    A later column on the same line counts only for a likely edit (cost <= 1): junk edits also
+    push the column right, and accepting those would walk a file into twenty bad "fixes".
+    """
+    if before.compile_error is None or after.compile_error is None or cost > MAX_PROGRESS_COST:
+        return False
+    shift = (new_text.count("\n") + 1) - line_count
+    old, new = before.compile_error, after.compile_error
+    if new.lineno - shift != old.lineno:
+        return new.lineno - shift > old.lineno
+    return shift == 0 and cost <= 1.0 and new.offset > old.offset
+
+
+def _novel_names(lexed: LexedText, new_text: str, edit: TextEdit) -> int:
+    """Change in identifiers used only once, over the edited lines (a typo is used once).
+
+    Merging two names (``print(foo`` -> ``printfoo``) adds one; fixing ``retrun`` removes one.
+    Counts after the edit are the old counts minus the old lines' names plus the new lines'.
+    """
+    start = lexed.line_span(lexed.line_of(edit.start))[0]
+    end = lexed.line_span(lexed.line_of(edit.end))[1]
+    old_names = _names(lexed.text[start:end])
+    new_names = _names(new_text[start : end + len(edit.new_text) - (edit.end - edit.start)])
+    counts = dict(lexed.names)
+    for name in old_names:
+        counts[name] = counts.get(name, 0) - 1
+    for name in new_names:
+        counts[name] = counts.get(name, 0) + 1
+    novel_after = sum(1 for name in new_names if counts[name] == 1)
+    novel_before = sum(1 for name in old_names if lexed.names.get(name, 0) == 1)
+    return novel_after - novel_before
+
+
+def _names(fragment: str) -> list[str]:
+    return [
+        token.text for token in tokenize(fragment) if token.kind == "name" and not token.is_keyword
+    ]
