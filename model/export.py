@@ -1,0 +1,197 @@
+"""Export a trained GPT to ONNX with a KV cache, plus int8 and fp16 variants.
+
+One graph serves prefill and decode: inputs ``input_ids`` (batch, sequence), ``past_key_values``
+(n_layer, 2, batch, n_head, past, head_dim; past may be 0) and ``logits_index`` (K,: which of the
+new positions get logits, usually just the last); outputs ``logits`` (batch, K, vocab) and
+``present_key_values`` (..., past + sequence, ...). New tokens take positions ``past .. past +
+sequence - 1``: the position offset is the cache length and needs no input of its own (rotary
+positions make cached keys valid for any later query).
+
+We use the TorchScript exporter (``dynamo=False``): it handles the data-dependent cache length
+with plain ``dynamic_axes`` and produces a compact graph that quantizes cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from codegpt.model import paths
+from codegpt.model.gpt import GPT, ModelConfig
+from codegpt.model.tokens import SPECIAL_TOKENS
+
+logger = logging.getLogger(__name__)
+
+OPSET = 17
+INPUT_NAMES = ["input_ids", "past_key_values", "logits_index"]
+OUTPUT_NAMES = ["logits", "present_key_values"]
+DYNAMIC_AXES = {
+    "input_ids": {0: "batch", 1: "sequence"},
+    "past_key_values": {2: "batch", 4: "past"},
+    "logits_index": {0: "positions"},
+    "logits": {0: "batch", 1: "positions"},
+    "present_key_values": {2: "batch", 4: "total"},
+}
+
+
+class ExportError(RuntimeError):
+    """A checkpoint or corpus folder that cannot be exported; the message says which file."""
+
+
+class _CachedGPT(torch.nn.Module):
+    """Wrapper whose ``forward`` is the cached inference path, with named tensors only."""
+
+    def __init__(self, model: GPT) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, input_ids: torch.Tensor, past_key_values: torch.Tensor, logits_index: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.forward_with_cache(input_ids, past_key_values, logits_index)
+
+
+def export_fp32(model: GPT, path: Path) -> Path:
+    """Write the fp32 ONNX graph of ``model`` (eval mode) to ``path``."""
+    model = model.float().eval()
+    config = model.config
+    # Trace with a non-empty cache and T > 1 so no size is specialised to 0 or 1.
+    input_ids = torch.zeros(1, 3, dtype=torch.long)
+    past = torch.zeros(config.n_layer, 2, 1, config.n_head, 2, config.head_dim)
+    logits_index = torch.tensor([0, 2], dtype=torch.long)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer warnings about shape arithmetic are expected
+        torch.onnx.export(
+            _CachedGPT(model),
+            (input_ids, past, logits_index),
+            str(path),
+            input_names=INPUT_NAMES,
+            output_names=OUTPUT_NAMES,
+            dynamic_axes=DYNAMIC_AXES,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+    return path
+
+
+def quantize_int8(fp32_path: Path, out_path: Path) -> Path:
+    """Weight-only dynamic int8 quantization of the MatMuls (activations stay float on the fly)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(fp32_path),
+        str(out_path),
+        op_types_to_quantize=["MatMul", "Gather"],
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+    )
+    return out_path
+
+
+def convert_fp16(fp32_path: Path, out_path: Path) -> Path:
+    """Half-precision weights and compute for the GPU; inputs and outputs stay fp32."""
+    import onnx
+    from onnxscript.optimizer import optimize  # noqa: F401  (ensures onnxscript is importable)
+
+    try:
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+    except ImportError as error:  # pragma: no cover - depends on the onnxruntime build
+        raise ExportError(f"fp16 conversion needs onnxruntime.transformers: {error}") from None
+    model = onnx.load(str(fp32_path))
+    model16 = convert_float_to_float16(model, keep_io_types=True)
+    onnx.save(model16, str(out_path))
+    return out_path
+
+
+@dataclass
+class ExportResult:
+    """What ``export_checkpoint`` wrote."""
+
+    out_dir: Path
+    files: list[Path]
+
+
+def load_checkpoint_model(checkpoint_path: Path) -> tuple[GPT, dict]:
+    """Rebuild the model from a ``ckpt.pt`` (its ``model_config`` alone defines the shape)."""
+    if not checkpoint_path.is_file():
+        raise ExportError(f"checkpoint not found: {checkpoint_path}")
+    try:
+        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+        config = ModelConfig(**checkpoint["model_config"])
+        model = GPT(config)
+        model.load_state_dict(checkpoint["model"])
+    except Exception as error:  # noqa: BLE001 - any failure here means an unusable checkpoint
+        raise ExportError(f"cannot load checkpoint {checkpoint_path}: {error}") from None
+    return model.eval(), checkpoint
+
+
+def export_checkpoint(
+    checkpoint_path: Path,
+    out_dir: Path,
+    *,
+    int8: bool = True,
+    fp16: bool = False,
+    keep_fp32: bool = False,
+    tokenizer_path: Path | None = None,
+) -> ExportResult:
+    """Write a model folder the runtime loads: model.onnx, tokenizer.json, config.json, weights.
+
+    ``model.onnx`` is the int8 graph when ``int8`` (the CPU default), else fp32. ``fp16`` adds
+    ``model.fp16.onnx`` for the GPU; ``keep_fp32`` keeps ``model.fp32.onnx`` (large: not shipped).
+    """
+    from safetensors.torch import save_file
+
+    model, checkpoint = load_checkpoint_model(checkpoint_path)
+    if tokenizer_path is None:
+        data_dir = checkpoint.get("train_config", {}).get("data_dir")
+        if not data_dir:
+            raise ExportError("the checkpoint names no corpus folder; pass the tokenizer path")
+        tokenizer_path = Path(data_dir) / paths.TOKENIZER_FILE
+    if not tokenizer_path.is_file():
+        raise ExportError(f"tokenizer not found: {tokenizer_path}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fp32_path = out_dir / "model.fp32.onnx"
+    export_fp32(model, fp32_path)
+    files: list[Path] = []
+    model_path = out_dir / paths.MODEL_FILE
+    if int8:
+        quantize_int8(fp32_path, model_path)
+    else:
+        shutil.copyfile(fp32_path, model_path)
+    files.append(model_path)
+    if fp16:
+        files.append(convert_fp16(fp32_path, out_dir / "model.fp16.onnx"))
+    if keep_fp32:
+        files.append(fp32_path)
+    else:
+        fp32_path.unlink()
+    shutil.copyfile(tokenizer_path, out_dir / paths.TOKENIZER_FILE)
+    files.append(out_dir / paths.TOKENIZER_FILE)
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    state.pop("lm_head.weight", None)  # tied to wte.weight; safetensors refuses shared storage
+    save_file(state, str(out_dir / paths.WEIGHTS_FILE))
+    files.append(out_dir / paths.WEIGHTS_FILE)
+    config = {
+        "model": asdict(model.config),
+        "special_tokens": {token: i for i, token in enumerate(SPECIAL_TOKENS)},
+        "export": {
+            "quantization": "int8-dynamic-matmul" if int8 else "none",
+            "opset": OPSET,
+            "inputs": INPUT_NAMES,
+            "outputs": OUTPUT_NAMES,
+            "step": checkpoint.get("step"),
+            "tokens_seen": checkpoint.get("tokens_seen"),
+            "val_loss": checkpoint.get("val_loss"),
+        },
+    }
+    (out_dir / paths.CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    files.append(out_dir / paths.CONFIG_FILE)
+    return ExportResult(out_dir=out_dir, files=files)

@@ -1,0 +1,264 @@
+"""The torch-free runtime: loading errors, KV-cache reuse equals a fresh run, stop rules, n-best."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tiny_corpus import build_tiny_corpus, export_random_tiny
+
+from codegpt.model.generation import GenerateOptions
+from codegpt.model.kv_cache import KVCache, common_prefix_length
+from codegpt.model.runtime import (
+    CodeModel,
+    ModelLoadError,
+    RuntimeOptions,
+    installed_onnxruntime_distributions,
+)
+from codegpt.model.tokens import END_OF_TEXT_ID, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+
+CODE = (
+    "def wrap(text, width=70, **kwargs):\n"
+    '    """Wrap text."""\n'
+    "    w = TextWrapper(width=width, **kwargs)\n"
+    "    return w.wrap(text)\n\n\n"
+    "def fill(text, width=70):\n"
+    "    return '\\n'.join(wrap(text, width))\n"
+)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("runtime")
+    corpus = build_tiny_corpus(root / "corpus")
+    return export_random_tiny(corpus, root / "model")
+
+
+@pytest.fixture(scope="module")
+def model(model_dir: Path) -> CodeModel:
+    return CodeModel.load(RuntimeOptions(model_dir=model_dir, threads=1, prefill_chunk=8))
+
+
+def copy_model(model_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "model"
+    shutil.copytree(model_dir, target)
+    return target
+
+
+def test_load_reports_what_runs(model: CodeModel) -> None:
+    assert model.providers == ["CPUExecutionProvider"]
+    assert model.max_context == 128 and model.vocab_size == 512
+    assert model.special_token_ids[FIM_MIDDLE] == 4
+    assert installed_onnxruntime_distributions() == ["onnxruntime"]
+
+
+@pytest.mark.parametrize("name", ["model.onnx", "tokenizer.json", "config.json"])
+def test_missing_file_is_a_one_line_error_naming_it(
+    model_dir: Path, tmp_path: Path, name: str
+) -> None:
+    broken = copy_model(model_dir, tmp_path)
+    (broken / name).unlink()
+    with pytest.raises(ModelLoadError, match=f"not found: .*{name}") as error:
+        CodeModel.load(RuntimeOptions(model_dir=broken))
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("model.onnx", b"\x08\x07not a protobuf at all"),
+        ("tokenizer.json", b'{"version": "1.0", "model": {'),
+        ("config.json", b'{"model": {"vocab_size": 512}}'),
+        ("config.json", b"\xff\xfe binary"),
+    ],
+)
+def test_corrupt_file_is_a_one_line_error_naming_it(
+    model_dir: Path, tmp_path: Path, name: str, content: bytes
+) -> None:
+    broken = copy_model(model_dir, tmp_path)
+    (broken / name).write_bytes(content)
+    with pytest.raises(ModelLoadError, match=f"corrupt .*{name}") as error:
+        CodeModel.load(RuntimeOptions(model_dir=broken))
+    assert "\n" not in str(error.value)
+
+
+def test_missing_folder_and_unknown_provider(model_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="model folder not found"):
+        CodeModel.load(RuntimeOptions(model_dir=tmp_path / "nowhere"))
+    with pytest.raises(ModelLoadError, match="TensorrtExecutionProvider not available"):
+        CodeModel.load(
+            RuntimeOptions(model_dir=model_dir, providers=("TensorrtExecutionProvider",))
+        )
+
+
+def test_runtime_never_imports_torch(model_dir: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from codegpt.model.runtime import CodeModel, RuntimeOptions\n"
+        f"m = CodeModel.load(RuntimeOptions(model_dir=Path({str(model_dir)!r})))\n"
+        "m.generate(m.encode('x = 1'))\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_common_prefix_length() -> None:
+    assert common_prefix_length([1, 2, 3], [1, 2, 4]) == 2
+    assert common_prefix_length([1, 2], [1, 2, 3]) == 2
+    assert common_prefix_length([], [1]) == 0
+    assert common_prefix_length([5], [6]) == 0
+
+
+def typing_prompts(model: CodeModel) -> list[list[int]]:
+    """SPM prompts as a user types a new line above ``return`` (3 characters per keystroke)."""
+    cut = CODE.index("    return '")
+    typed = "    text = text.strip()\n"
+    suffix = CODE[cut:]
+    prompts = []
+    for n in range(0, len(typed), 3):
+        prefix = CODE[:cut] + typed[:n]
+        prompts.append(model.encode(f"{FIM_PREFIX}{FIM_SUFFIX}{suffix}{FIM_MIDDLE}{prefix}"))
+    # An edit far above the cursor invalidates most of the cache.
+    edited = CODE.replace("Wrap text", "Wrap it")
+    prompts.append(model.encode(f"{FIM_PREFIX}{FIM_SUFFIX}{FIM_MIDDLE}{edited}"))
+    prompts.append(prompts[3])  # back to an older prompt
+    prompts.append(prompts[3])  # the same prompt twice
+    return prompts
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        GenerateOptions(max_new_tokens=10),
+        GenerateOptions(max_new_tokens=6, num_return_sequences=3),
+        GenerateOptions(max_new_tokens=6, num_return_sequences=2, temperature=0.9, seed=3),
+    ],
+    ids=["greedy", "beam", "sampled"],
+)
+def test_kv_cache_reuse_gives_exactly_the_fresh_tokens(
+    model: CodeModel, options: GenerateOptions
+) -> None:
+    cache = KVCache()
+    for prompt in typing_prompts(model):
+        cached = model.generate(prompt, options, cache=cache)
+        fresh = model.generate(prompt, options)
+        assert [g.token_ids for g in cached] == [g.token_ids for g in fresh]
+        assert [g.token_logprobs for g in cached] == [g.token_logprobs for g in fresh]
+        assert cache.token_ids == prompt
+    assert cache.reused_tokens > cache.computed_tokens  # the cache did save work
+
+
+def test_cached_next_token_logprobs_and_scores_equal_fresh(model: CodeModel) -> None:
+    cache = KVCache()
+    for prompt in typing_prompts(model):
+        assert np.array_equal(
+            model.next_token_logprobs(prompt, cache), model.next_token_logprobs(prompt)
+        )
+    context, continuation = model.encode(CODE[:100]), model.encode(CODE[100:140])
+    first = model.score(context, continuation, cache)
+    again = model.score(context, continuation, cache)
+    assert first == again == model.score(context, continuation)
+    assert len(first) == len(continuation) and all(lp <= 0 for lp in first)
+
+
+def test_score_agrees_with_next_token_logprobs(model: CodeModel) -> None:
+    """Equal up to int8 noise: dynamic quantization scales each call's activations as a whole."""
+    context, continuation = model.encode("import os\n"), model.encode("import sys")
+    scores = model.score(context, continuation)
+    first = model.next_token_logprobs(context)[continuation[0]]
+    assert scores[0] == pytest.approx(float(first), abs=0.05)
+    second = model.next_token_logprobs(context + continuation[:1])[continuation[1]]
+    assert scores[1] == pytest.approx(float(second), abs=0.05)
+
+
+def test_greedy_is_argmax_and_logprobs_are_the_models(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    generation = model.generate(
+        prompt, GenerateOptions(max_new_tokens=1, stop_at_special_tokens=False)
+    )[0]
+    logprobs = model.next_token_logprobs(prompt)
+    assert generation.token_ids == [int(np.argmax(logprobs))]
+    assert generation.token_logprobs[0] == pytest.approx(float(logprobs.max()))
+    assert generation.finish_reason == "length"
+
+
+def test_beam_search_returns_distinct_sequences_best_first(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    beams = model.generate(prompt, GenerateOptions(max_new_tokens=4, num_return_sequences=4))
+    assert len(beams) == 4
+    assert len({tuple(b.token_ids) for b in beams}) == 4
+    scores = [b.score for b in beams]
+    assert scores == sorted(scores, reverse=True)
+    greedy = model.generate(prompt, GenerateOptions(max_new_tokens=4))[0]
+    assert beams[0].score >= greedy.score - 1e-6  # a beam never does worse than greedy
+
+
+def test_sampling_is_reproducible_with_a_seed(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    options = GenerateOptions(max_new_tokens=8, temperature=1.0, top_k=50, top_p=0.9, seed=7)
+    a = model.generate(prompt, options)[0]
+    b = model.generate(prompt, options)[0]
+    assert a.token_ids == b.token_ids
+    different = [
+        model.generate(prompt, GenerateOptions(max_new_tokens=8, temperature=1.0, seed=s))[
+            0
+        ].token_ids
+        for s in range(4)
+    ]
+    assert len({tuple(t) for t in different}) > 1
+
+
+def test_stop_strings_cut_the_text(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    free = model.generate(prompt, GenerateOptions(max_new_tokens=20, stop_at_special_tokens=False))[
+        0
+    ]
+    assert len(free.text) > 2
+    stop = free.text[1:3]
+    stopped = model.generate(
+        prompt,
+        GenerateOptions(max_new_tokens=20, stop_strings=(stop,), stop_at_special_tokens=False),
+    )[0]
+    assert stopped.finish_reason == "stop"
+    assert stop not in stopped.text and free.text.startswith(stopped.text)
+
+
+def test_stop_tokens_and_eos(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    first = int(np.argmax(model.next_token_logprobs(prompt)))
+    stopped = model.generate(prompt, GenerateOptions(max_new_tokens=5, stop_token_ids=(first,)))[0]
+    assert stopped.finish_reason == "stop" and stopped.token_ids == [] and stopped.text == ""
+    assert stopped.mean_logprob == float("-inf")
+    assert (
+        END_OF_TEXT_ID
+        not in model.generate(prompt, GenerateOptions(max_new_tokens=30))[0].token_ids
+    )
+
+
+def test_time_budget_returns_what_exists(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    options = GenerateOptions(max_new_tokens=50, time_budget_s=0.0, stop_at_special_tokens=False)
+    generation = model.generate(prompt, options)[0]
+    assert generation.finish_reason == "time"
+    assert len(generation.token_ids) == 1  # the token the prefill already paid for
+
+
+def test_generation_stops_at_the_context_limit(model: CodeModel) -> None:
+    prompt = model.encode(CODE * 3)[: model.max_context - 3]
+    generation = model.generate(
+        prompt, GenerateOptions(max_new_tokens=20, stop_at_special_tokens=False)
+    )[0]
+    assert generation.finish_reason == "length" and len(generation.token_ids) == 3
+
+
+def test_bad_requests_are_value_errors(model: CodeModel) -> None:
+    with pytest.raises(ValueError, match="prompt is empty"):
+        model.generate([])
+    with pytest.raises(ValueError, match="exceed the model's context of 128"):
+        model.generate(list(range(200)))
+    with pytest.raises(ValueError, match="num_return_sequences"):
+        model.generate([1, 2], GenerateOptions(num_return_sequences=0))

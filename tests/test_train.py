@@ -1,0 +1,125 @@
+"""The training loop: overrides, resume equals an uninterrupted run, time budget, metrics."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+from tiny_corpus import build_tiny_corpus, tiny_train_config
+
+from codegpt.main import main
+from codegpt.model.configs import model_config
+from codegpt.training.checkpoint import CheckpointError
+from codegpt.training.config import ConfigError, TrainConfig, apply_overrides
+from codegpt.training.train import learning_rate, train
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+def test_overrides_reach_both_configs() -> None:
+    train_config, model_cfg = apply_overrides(
+        TrainConfig(),
+        model_config("tiny"),
+        ["--n_layer=3", "--max_time_s=3600", "--bf16=false", "--out_dir=runs/x", "--dropout=0.1"],
+    )
+    assert model_cfg.n_layer == 3 and model_cfg.dropout == 0.1
+    assert train_config.max_time_s == 3600.0 and train_config.bf16 is False
+    assert train_config.out_dir == "runs/x"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("--n_layers=3", "unknown config key --n_layers"),
+        ("--n_layer=three", "--n_layer expects int, got 'three'"),
+        ("--bf16=maybe", "--bf16 expects true or false"),
+        ("--learning_rate=fast", "--learning_rate expects float"),
+        ("n_layer=3", "expected --key=value"),
+    ],
+)
+def test_bad_overrides_name_the_key(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        apply_overrides(TrainConfig(), model_config("tiny"), [override])
+
+
+def test_cli_rejects_unknown_and_mistyped_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--config", "tiny", "--n_layr=3"])
+    assert exit_info.value.code == 2
+    assert "--n_layr=3" in capsys.readouterr().err
+    assert main(["train", "--config", "tiny", "--n_layer=x"]) == 2
+    assert "--n_layer expects int, got 'x'" in capsys.readouterr().err
+
+
+def test_cli_reports_a_missing_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--config", "tiny", "--data", str(tmp_path), "--out", str(tmp_path)])
+    assert code == 2
+    assert "no train.bin" in capsys.readouterr().err
+
+
+def test_schedule_warms_up_then_decays_to_min_lr() -> None:
+    config = TrainConfig(learning_rate=1e-3, min_lr=1e-4, warmup_steps=10, max_steps=110)
+    assert learning_rate(config, 0, 0.0) == pytest.approx(1e-4)
+    assert learning_rate(config, 9, 0.0) == pytest.approx(1e-3)
+    assert learning_rate(config, 60, 0.0) == pytest.approx(5.5e-4)
+    assert learning_rate(config, 110, 0.0) == pytest.approx(1e-4)
+    # A spent time budget ends the cosine whatever the step.
+    assert learning_rate(config, 20, 1.0) == pytest.approx(1e-4)
+    assert learning_rate(config, 20, 0.5) < learning_rate(config, 20, 0.0)
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(corpus: Path, tmp_path: Path) -> None:
+    """Dropout on, so RNG states must be restored too; bf16 autocast as in real runs."""
+    tiny = dataclasses.replace(model_config("tiny"), dropout=0.1)
+    common = dict(max_steps=12, eval_interval=4, bf16=True)
+    straight = train(tiny_train_config(corpus, tmp_path / "straight", **common), tiny)
+    first = train(
+        tiny_train_config(corpus, tmp_path / "resumed", stop_after_steps=6, **common), tiny
+    )
+    assert first.step == 6
+    resumed = train(tiny_train_config(corpus, tmp_path / "resumed", resume=True, **common), tiny)
+    assert resumed.step == straight.step == 12
+    assert resumed.tokens_seen == straight.tokens_seen
+    a, b = straight.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert resumed.train_loss == straight.train_loss
+    saved = torch.load(tmp_path / "resumed" / "ckpt.pt", weights_only=False)
+    assert saved["step"] == 12 and saved["model_config"]["dropout"] == 0.1
+    assert set(saved) >= {"model", "optimizer", "rng", "train_config", "tokens_seen"}
+
+
+def test_resume_with_another_model_config_says_why(corpus: Path, tmp_path: Path) -> None:
+    train(tiny_train_config(corpus, tmp_path, max_steps=2), model_config("tiny"))
+    bigger = dataclasses.replace(model_config("tiny"), n_layer=3)
+    with pytest.raises(CheckpointError, match="n_layer: checkpoint 2 vs requested 3"):
+        train(tiny_train_config(corpus, tmp_path, resume=True, max_steps=4), bigger)
+
+
+def test_resume_without_checkpoint_is_an_error(corpus: Path, tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        train(tiny_train_config(corpus, tmp_path, resume=True), model_config("tiny"))
+
+
+def test_time_budget_stops_cleanly_at_min_lr(corpus: Path, tmp_path: Path) -> None:
+    config = tiny_train_config(corpus, tmp_path, max_steps=100_000, max_time_s=2.0, log_interval=1)
+    result = train(config, model_config("tiny"))
+    assert 0 < result.step < 100_000
+    assert (tmp_path / "ckpt.pt").is_file()
+    with (tmp_path / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert rows[-1]["val_loss"] and rows[-1]["val_fim_loss"]  # the final evaluation
+    assert float(rows[-1]["lr"]) == pytest.approx(config.min_lr)
+    assert float(rows[0]["train_loss"]) > float(rows[-1]["train_loss"])
+    assert [r["step"] for r in rows] == sorted((r["step"] for r in rows), key=int)
+
+
+def test_model_smaller_than_tokenizer_is_rejected(corpus: Path, tmp_path: Path) -> None:
+    small_vocab = dataclasses.replace(model_config("tiny"), vocab_size=256)
+    with pytest.raises(ConfigError, match="--vocab_size=256 is smaller than the tokenizer's 512"):
+        train(tiny_train_config(corpus, tmp_path), small_vocab)

@@ -1,0 +1,184 @@
+"""Evaluate an exported model on the test split: bits per byte and line completion.
+
+Runs through the torch-free runtime, so the numbers describe exactly what users get (the int8
+ONNX model and its tokenizer), not the training checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from codegpt.model.fim import format_spm_prompt
+from codegpt.model.runtime import CodeModel, GenerateOptions
+from codegpt.model.tokens import END_OF_TEXT
+from codegpt.training.line_metrics import edit_similarity, exact_match
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalConfig:
+    """What to evaluate and how much of it (the defaults take a few minutes on 2 cores)."""
+
+    data_dir: Path = Path("data/corpus")
+    split: str = "test"
+    bpb_tokens: int = 100_000  # tokens of the split scored for bits per byte
+    bpb_window: int = 512  # tokens per scored window (shorter than max context: CPU time)
+    line_samples: int = 300  # lines cut at a random point and completed
+    prefix_chars: int = 2000  # characters of prefix given before the cut
+    suffix_chars: int = 1000  # characters of suffix given in the FIM variant
+    max_new_tokens: int = 48
+    seed: int = 1234
+
+
+@dataclass
+class LineCompletionResult:
+    """CodeXGLUE-style line completion numbers for one prompt variant."""
+
+    samples: int
+    exact_match: float
+    edit_similarity: float
+    seconds_per_sample: float
+
+
+@dataclass
+class EvalResult:
+    """Everything ``codegpt eval`` reports, written as JSON next to the model card."""
+
+    split: str
+    bits_per_byte: float
+    tokens_scored: int
+    bytes_per_token: float
+    line_completion_prefix_only: LineCompletionResult
+    line_completion_with_suffix: LineCompletionResult
+    config: dict = field(default_factory=dict)
+
+
+def read_documents(path: Path) -> list[str]:
+    """Raw documents of a split (``{split}.jsonl`` written by the corpus build)."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line)["text"] for line in handle if line.strip()]
+
+
+def bits_per_byte(model: CodeModel, documents: list[str], config: EvalConfig) -> tuple[float, int]:
+    """Cross-entropy of the documents in bits per UTF-8 byte, over windows of whole documents.
+
+    Each window starts at a document start, so every scored token has its real left context;
+    bytes are counted from the decoded text of the scored tokens, which makes the number
+    independent of the tokenizer.
+    """
+    total_nats = 0.0
+    total_bytes = 0
+    total_tokens = 0
+    end_id = model.encode(END_OF_TEXT)[0]
+    progress = tqdm(total=config.bpb_tokens, desc="bits/byte", unit="tok", leave=False)
+    for text in documents:
+        ids = [end_id, *model.encode(text)]
+        for start in range(0, len(ids) - 1, config.bpb_window):
+            window = ids[start : start + config.bpb_window + 1]
+            if len(window) < 2:
+                break
+            logprobs = model.score(window[:1], window[1:])
+            total_nats -= float(np.sum(logprobs))
+            total_bytes += len(model.decode(window[1:]).encode("utf-8"))
+            total_tokens += len(window) - 1
+            progress.update(len(window) - 1)
+            if total_tokens >= config.bpb_tokens:
+                break
+        if total_tokens >= config.bpb_tokens:
+            break
+    progress.close()
+    if total_bytes == 0:
+        return float("nan"), 0
+    return total_nats / math.log(2) / total_bytes, total_tokens
+
+
+@dataclass
+class LineTask:
+    """One line cut at a random point: the text before, the rest of the line, the text after."""
+
+    prefix: str
+    truth: str
+    suffix: str
+
+
+def sample_line_tasks(documents: list[str], config: EvalConfig) -> Iterator[LineTask]:
+    """Cut random non-trivial lines at a random point inside their code (deterministic)."""
+    rng = random.Random(config.seed)
+    candidates: list[tuple[int, int]] = []
+    for doc_index, text in enumerate(documents):
+        offset = 0
+        for line in text.split("\n"):
+            stripped = line.strip()
+            if len(stripped) >= 4 and not stripped.startswith("#"):
+                candidates.append((doc_index, offset))
+            offset += len(line) + 1
+    rng.shuffle(candidates)
+    for doc_index, line_start in candidates[: config.line_samples]:
+        text = documents[doc_index]
+        line_end = text.find("\n", line_start)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[line_start:line_end]
+        indent = len(line) - len(line.lstrip())
+        cut = line_start + rng.randint(indent + 1, len(line) - 1)
+        yield LineTask(
+            prefix=text[max(0, cut - config.prefix_chars) : cut],
+            truth=text[cut:line_end],
+            suffix=text[line_end : line_end + config.suffix_chars],
+        )
+
+
+def complete_line(model: CodeModel, prompt: str, config: EvalConfig) -> str:
+    """Greedy completion of the rest of the line."""
+    options = GenerateOptions(
+        max_new_tokens=config.max_new_tokens, temperature=0.0, stop_strings=("\n",)
+    )
+    generations = model.generate(model.encode(prompt), options)
+    return generations[0].text.split("\n", 1)[0] if generations else ""
+
+
+def line_completion(
+    model: CodeModel, tasks: list[LineTask], config: EvalConfig, with_suffix: bool
+) -> LineCompletionResult:
+    """Exact match and edit similarity over the tasks, with or without the FIM suffix."""
+    matches = 0
+    similarity = 0.0
+    started = time.perf_counter()
+    label = "lines+suffix" if with_suffix else "lines"
+    for task in tqdm(tasks, desc=label, unit="line", leave=False):
+        prompt = format_spm_prompt(task.prefix, task.suffix) if with_suffix else task.prefix
+        prediction = complete_line(model, prompt, config)
+        matches += exact_match(prediction, task.truth)
+        similarity += edit_similarity(prediction, task.truth)
+    count = max(len(tasks), 1)
+    return LineCompletionResult(
+        samples=len(tasks),
+        exact_match=100.0 * matches / count,
+        edit_similarity=similarity / count,
+        seconds_per_sample=(time.perf_counter() - started) / count,
+    )
+
+
+def evaluate(model: CodeModel, config: EvalConfig) -> EvalResult:
+    """Run every metric on one split."""
+    documents = read_documents(config.data_dir / f"{config.split}.jsonl")
+    if not documents:
+        raise ValueError(f"{config.data_dir / (config.split + '.jsonl')} holds no documents")
+    bpb, tokens = bits_per_byte(model, documents, config)
+    sample_text = "".join(documents[:50])
+    bytes_per_token = len(sample_text.encode("utf-8")) / max(len(model.encode(sample_text)), 1)
+    tasks = list(sample_line_tasks(documents, config))
+    plain = line_completion(model, tasks, config, with_suffix=False)
+    fim = line_completion(model, tasks, config, with_suffix=True)
+    config_dict = {key: str(value) for key, value in asdict(config).items()}
+    return EvalResult(config.split, bpb, tokens, bytes_per_token, plain, fim, config_dict)
