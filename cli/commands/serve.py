@@ -20,7 +20,14 @@ def parse_host_port(value: str) -> tuple[str, int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Transport options."""
-    parser.add_argument(
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument(
+        "--stdio",
+        action="store_true",
+        help="talk LSP over stdin/stdout (the default; accepted because clients such as "
+        "vscode-languageclient pass it)",
+    )
+    transport.add_argument(
         "--tcp",
         metavar="HOST:PORT",
         type=parse_host_port,
