@@ -123,3 +123,72 @@ def test_model_smaller_than_tokenizer_is_rejected(corpus: Path, tmp_path: Path) 
     small_vocab = dataclasses.replace(model_config("tiny"), vocab_size=256)
     with pytest.raises(ConfigError, match="--vocab_size=256 is smaller than the tokenizer's 512"):
         train(tiny_train_config(corpus, tmp_path), small_vocab)
+
+
+def test_mixed_windows_draw_rows_from_the_mix_at_the_given_rate():
+    import numpy as np
+
+    from codegpt.model.tokens import END_OF_TEXT_ID
+    from codegpt.training.train import mixed_windows
+
+    main = np.full(5000, 7, dtype=np.uint16)
+    # mix examples of 10 tokens: END_OF_TEXT then 101..109, so a row's first token says where
+    # in an example it starts
+    mix = (np.arange(5000) % 10 + 100).astype(np.uint16)
+    mix[::10] = END_OF_TEXT_ID
+    offsets = np.zeros(400, dtype=np.int64)
+    x, y = mixed_windows(np.random.default_rng(0), main, mix, offsets, 0.25, 32)
+    assert x.shape == (400, 32) and y.shape == (400, 32)
+    assert (x[:, 1:] == y[:, :-1]).all()
+    from_mix = x[:, 0] != 7
+    assert 0.15 < from_mix.float().mean().item() < 0.35
+    assert (x[from_mix, 0] == 101).all()  # mixed rows start at the start of an example
+    x_all, _ = mixed_windows(np.random.default_rng(1), main, mix, offsets[:50], 1.0, 32)
+    assert not (x_all == 7).any()
+    x_none, _ = mixed_windows(np.random.default_rng(1), main, mix, offsets[:50], 0.0, 32)
+    assert (x_none == 7).all()
+
+
+def test_sigterm_stops_with_a_checkpoint_that_resumes(tmp_path):
+    """A signal ends the run at the next step with a checkpoint; --resume carries on."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tiny_corpus import build_tiny_corpus
+
+    corpus = build_tiny_corpus(tmp_path / "corpus")
+    out = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "codegpt",
+        "train",
+        "--config",
+        "tiny",
+        f"--data={corpus}",
+        f"--out={out}",
+        "--max_steps=100000",
+        "--eval_interval=100000",
+        "--threads=1",
+        "--progress=false",
+    ]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "metrics.csv").is_file() or (out / "metrics.csv").read_text().count("\n") < 3:
+        assert process.poll() is None, process.stderr.read()
+        assert time.time() < deadline
+        time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "stopped on request" in stderr
+    assert (out / "ckpt.pt").is_file()
+    resumed = subprocess.run(
+        [*command, "--resume=true", "--stop_after_steps=2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr

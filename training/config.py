@@ -78,6 +78,13 @@ class TrainConfig:
     # Stop after this many steps even if the schedule runs longer (0 = no limit): lets a test
     # interrupt a run whose schedule was planned for more steps.
     stop_after_steps: int = 0
+    # A second token file mixed into every batch (e.g. repair pairs from repair_shards), so a
+    # fine-tune learns the new task without forgetting completion; "" = none.
+    mix_data: str = ""
+    # Share of each batch's rows drawn from mix_data (0..1).
+    mix_fraction: float = 0.0
+    # Held-out token file for the mixed task, evaluated as val_mix_loss; "" = none.
+    mix_val_data: str = ""
     # Show the tqdm progress bar (stderr).
     progress: bool = True
 

@@ -21,7 +21,9 @@ import csv
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -34,6 +36,7 @@ import torch.distributed as dist
 
 from codegpt.model.gpt import GPT, ModelConfig
 from codegpt.model.paths import TOKENIZER_FILE
+from codegpt.model.tokens import END_OF_TEXT_ID
 from codegpt.training.checkpoint import (
     CHECKPOINT_FILE,
     check_compatible,
@@ -53,6 +56,7 @@ METRICS_FIELDS = [
     "train_loss",
     "val_loss",
     "val_fim_loss",
+    "val_mix_loss",
     "lr",
     "tokens_per_s",
     "elapsed_s",
@@ -125,6 +129,33 @@ def tokenizer_vocab_size(data_dir: Path) -> int:
 def draw_offsets(rng: np.random.Generator, n_tokens: int, block_size: int, n: int) -> np.ndarray:
     """Start offsets of ``n`` random windows of block_size + 1 tokens."""
     return rng.integers(0, n_tokens - block_size - 1, size=n)
+
+
+def mixed_windows(
+    rng: np.random.Generator,
+    main: np.ndarray,
+    mix: np.ndarray,
+    main_offsets: np.ndarray,
+    fraction: float,
+    block_size: int,
+) -> tuple[torch.Tensor, ...]:
+    """Like ``windows``, with each row replaced by a window of ``mix`` with chance ``fraction``.
+
+    Mixed rows start right after an END_OF_TEXT of ``mix`` when one is near, so the model sees
+    whole task examples (prompt then answer) rather than answers without their prompt.
+    """
+    rows = []
+    for offset in main_offsets:
+        if rng.random() < fraction:
+            start = int(rng.integers(0, len(mix) - block_size - 1))
+            ahead = np.flatnonzero(mix[start : start + block_size // 2] == END_OF_TEXT_ID)
+            if len(ahead):
+                start = min(start + int(ahead[0]) + 1, len(mix) - block_size - 1)
+            rows.append(mix[start : start + block_size + 1])
+        else:
+            rows.append(main[offset : offset + block_size + 1])
+    batch = torch.from_numpy(np.stack(rows).astype(np.int64))
+    return batch[:, :-1].contiguous(), batch[:, 1:].contiguous()
 
 
 def windows(data: np.ndarray, offsets: np.ndarray, block_size: int) -> tuple[torch.Tensor, ...]:
@@ -245,6 +276,19 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
             val_sets[name] = load_tokens(path)
     if len(train_data) <= block_size + 1:
         raise ConfigError(f"{train_path} holds fewer tokens than one window of {block_size + 1}")
+    mix_data = None
+    if config.mix_fraction > 0:
+        if not 0 < config.mix_fraction <= 1:
+            raise ConfigError(f"--mix_fraction={config.mix_fraction} must be in (0, 1]")
+        if not config.mix_data or not Path(config.mix_data).is_file():
+            raise ConfigError(f"--mix_fraction needs --mix_data=FILE (got {config.mix_data!r})")
+        mix_data = load_tokens(Path(config.mix_data))
+        if len(mix_data) <= 2 * block_size + 2:
+            raise ConfigError(f"{config.mix_data} holds too few tokens for a window")
+    if config.mix_val_data and Path(config.mix_val_data).is_file():
+        mix_val = load_tokens(Path(config.mix_val_data))
+        if len(mix_val) > block_size + 1:
+            val_sets["val_mix_loss"] = mix_val
 
     torch.manual_seed(config.seed)  # the same initial parameters on every rank
     batch_rng = np.random.default_rng(config.seed)  # the same global batches on every rank
@@ -316,8 +360,18 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
         )
 
     def write_metrics(row: dict[str, Any]) -> None:
+        if metrics_path.is_file() and metrics_path.stat().st_size:
+            with metrics_path.open(newline="") as f:
+                header = next(csv.reader(f), METRICS_FIELDS)
+            if header != METRICS_FIELDS:  # a log from an older version: add the new columns
+                with metrics_path.open(newline="") as f:
+                    old_rows = list(csv.DictReader(f))
+                with metrics_path.open("w", newline="") as f:
+                    writer = csv.DictWriter(f, METRICS_FIELDS, extrasaction="ignore")
+                    writer.writeheader()
+                    writer.writerows(old_rows)
         with metrics_path.open("a", newline="") as f:
-            csv.DictWriter(f, METRICS_FIELDS).writerow(row)
+            csv.DictWriter(f, METRICS_FIELDS, extrasaction="ignore").writerow(row)
 
     def elapsed_now() -> float:
         """Training time so far, agreed by all ranks (the slowest one's) so lr and stop agree."""
@@ -371,12 +425,18 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
     train_loss = float("nan")
     tokens_per_s = 0.0
     steps_this_run = 0
+    # SIGTERM/SIGINT end the run at the next step with a checkpoint, so it can be resumed.
+    stop_requested = threading.Event()
+    previous_handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous_handlers[signum] = signal.signal(signum, lambda *_: stop_requested.set())
     while True:
         elapsed_now_value = elapsed_now()
         time_share = elapsed_now_value / config.max_time_s if config.max_time_s > 0 else 0.0
         out_of_time = config.max_time_s > 0 and time_share >= 1.0
         stop_here = config.stop_after_steps > 0 and steps_this_run >= config.stop_after_steps
-        finished = step >= config.max_steps or out_of_time or stop_here
+        finished = step >= config.max_steps or out_of_time or stop_here or stop_requested.is_set()
         # ------------------------------------------------------------ evaluate, checkpoint
         if (step > 0 and step % config.eval_interval == 0 and steps_this_run > 0) or finished:
             losses = evaluate()
@@ -392,6 +452,9 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
                         "val_loss": f"{losses['val_loss']:.4f}" if "val_loss" in losses else "",
                         "val_fim_loss": (
                             f"{losses['val_fim_loss']:.4f}" if "val_fim_loss" in losses else ""
+                        ),
+                        "val_mix_loss": (
+                            f"{losses['val_mix_loss']:.4f}" if "val_mix_loss" in losses else ""
                         ),
                         "lr": f"{learning_rate(config, step, time_share):.3e}",
                         "tokens_per_s": f"{tokens_per_s:.0f}",
@@ -414,7 +477,18 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
         ).reshape(config.grad_accum_steps, env.world_size, config.batch_size)
         loss_sum = 0.0
         for micro in range(config.grad_accum_steps):
-            x, y = (t.to(device) for t in windows(train_data, offsets[micro, env.rank], block_size))
+            if mix_data is None:
+                batch = windows(train_data, offsets[micro, env.rank], block_size)
+            else:
+                batch = mixed_windows(
+                    batch_rng,
+                    train_data,
+                    mix_data,
+                    offsets[micro, env.rank],
+                    config.mix_fraction,
+                    block_size,
+                )
+            x, y = (t.to(device) for t in batch)
             last_micro = micro == config.grad_accum_steps - 1
             if env.enabled and not config.fsdp:
                 model.require_backward_grad_sync = last_micro
@@ -454,12 +528,17 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
                     "train_loss": f"{train_loss:.4f}",
                     "val_loss": "",
                     "val_fim_loss": "",
+                    "val_mix_loss": "",
                     "lr": f"{lr:.3e}",
                     "tokens_per_s": f"{tokens_per_s:.0f}",
                     "elapsed_s": f"{elapsed_before + now - start_time:.1f}",
                 }
             )
     bar.close()
+    for signum, handler in previous_handlers.items():
+        signal.signal(signum, handler)
+    if stop_requested.is_set():
+        logger.warning("stopped on request at step %d; resume with --resume", step)
     elapsed = elapsed_now_value
     run_time = time.perf_counter() - start_time
     result = TrainResult(
