@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="at most N tests per function (default 8)",
     )
     parser.add_argument(
+        "--model",
+        metavar="PATH",
+        help="model folder for model-sampled inputs (default: the bundled model; 'none': off)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=2.0,
@@ -71,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         max_tests=args.max_tests,
         timeout=args.timeout,
         test_path=args.write.resolve() if args.write else None,
+        proposal_sources=_model_sources(args.model),
     )
     try:
         result = generate_tests(path, args.function, options)
@@ -101,6 +107,21 @@ def run(args: argparse.Namespace) -> int:
     return (
         OK if all(f.tests_kept for f in result.functions) and result.functions else (PROBLEMS_FOUND)
     )
+
+
+def _model_sources(model: str | None) -> tuple:
+    """The model's proposal source; none (with a one-line note) when no model loads."""
+    if model == "none":
+        return ()
+    from codegpt.model.runtime import CodeModel, ModelLoadError, RuntimeOptions
+    from codegpt.server.testgen.model_proposals import ModelProposalSource
+
+    try:
+        loaded = CodeModel.load(RuntimeOptions(model_dir=Path(model) if model else None))
+    except ModelLoadError as error:
+        print(f"codegpt tests: no model-sampled inputs ({error})", file=sys.stderr)
+        return ()
+    return (ModelProposalSource(loaded),)
 
 
 def _percent(value: float | None) -> str:

@@ -58,6 +58,7 @@ class DoctestExample:
     args: tuple[str, ...]
     kwargs: tuple[tuple[str, str], ...]
     expected: str | None
+    imports: tuple[str, ...] = ()  # modules the example's arguments use (``>>> import io``)
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,15 @@ def _doctests(docstring: str | None, name: str) -> tuple[DoctestExample, ...]:
     except ValueError:
         return ()
     found: list[DoctestExample] = []
+    imported: set[str] = set()
     for example in examples:
+        try:
+            statement = ast.parse(example.source.strip()).body
+        except SyntaxError:
+            continue
+        if len(statement) == 1 and isinstance(statement[0], ast.Import):
+            imported |= {a.name for a in statement[0].names if a.asname is None}
+            continue
         try:
             expression = ast.parse(example.source.strip(), mode="eval").body
         except SyntaxError:
@@ -413,6 +422,25 @@ def _doctests(docstring: str | None, name: str) -> tuple[DoctestExample, ...]:
                     (k.arg, ast.unparse(k.value)) for k in expression.keywords if k.arg is not None
                 ),
                 expected=example.want.strip() or None,
+                imports=tuple(sorted(_used_modules(expression, imported))),
             )
         )
     return tuple(found)
+
+
+def _used_modules(expression: ast.expr, imported: set[str]) -> set[str]:
+    """The doctest's imported modules that the call's arguments name (``io`` in ``io.X()``)."""
+    used = set()
+    for node in ast.walk(expression):
+        if isinstance(node, ast.Attribute):
+            parts = []
+            inner: ast.expr = node
+            while isinstance(inner, ast.Attribute):
+                parts.insert(0, inner.attr)
+                inner = inner.value
+            if isinstance(inner, ast.Name):
+                dotted = ".".join([inner.id, *parts])
+                used |= {m for m in imported if dotted == m or dotted.startswith(m + ".")}
+        elif isinstance(node, ast.Name) and node.id in imported:
+            used.add(node.id)
+    return used

@@ -81,6 +81,7 @@ def _value_imports(value: dict, module: str, imports: set[Import]) -> None:
 def build_test_body(target: FunctionTarget, observation: Observation, module: str) -> TestBody:
     """The lines that make ``observation`` a test of ``target`` in module ``module``."""
     imports = _names_needed(target, module)
+    imports |= {("import", name, None) for name in observation.proposal.imports}
     setup, call = callee_expression(target, observation)
     lines = list(setup)
     outcome = observation.outcome

@@ -133,6 +133,7 @@ def _calls_for(target: FunctionTarget, proposals: Sequence, first_id: int) -> li
                     setup=proposal.receiver,
                     attribute=target.name,
                     materialize=target.is_generator,
+                    imports=proposal.imports,
                 )
             )
         else:
@@ -143,6 +144,7 @@ def _calls_for(target: FunctionTarget, proposals: Sequence, first_id: int) -> li
                     proposal.args,
                     proposal.kwargs,
                     materialize=target.is_generator,
+                    imports=proposal.imports,
                 )
             )
     return calls

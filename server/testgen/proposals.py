@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from codegpt.server.testgen.analysis import Comparison, FunctionTarget, Parameter
+from codegpt.server.testgen.usage_types import usage_type
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Proposal:
     kwargs: tuple[tuple[str, str], ...] = ()
     origin: str = "edge"  # doctest, boundary, literal, baseline, edge, default, hypothesis, model
     receiver: str | None = None
+    imports: tuple[str, ...] = ()  # modules the argument sources use, imported by the test
 
     def call_text(self, callee: str) -> str:
         """``callee(arg, ..., key=value)`` as it appears in a test."""
@@ -313,7 +315,8 @@ def parameter_type(parameter: Parameter, target: FunctionTarget) -> str | None:
                 return type(comparison.value).__name__
         if comparison.subject == f"len({parameter.name})":
             return NAME_HINTS.get(parameter.name, "list[int]")
-    return NAME_HINTS.get(parameter.name)
+    used_as = usage_type(parameter.name, target.source) if target.source else None
+    return used_as or NAME_HINTS.get(parameter.name)
 
 
 def _literal_source(value: object) -> str | None:
@@ -521,6 +524,53 @@ class _Source:
 # --- assembling calls --------------------------------------------------------------------------
 
 
+def _shrunk(value: object) -> list[object]:
+    """Smaller and neighbouring values of a literal: where edge cases hide."""
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [0, value - 1, value + 1]
+    if isinstance(value, str | bytes):
+        return list(dict.fromkeys([value[:0], value[:1], value[:-1]])) if value else []
+    return []
+
+
+def doctest_variants(example, limit: int = 12) -> list[Proposal]:
+    """The author's example with one literal changed (emptied, shortened, +-1).
+
+    A doctest shows the typical call; the same call with an empty buffer or one item fewer is
+    usually the edge case it does not show (and the one that catches off-by-one mutants).
+    """
+    variants: list[Proposal] = []
+    sources = [*example.args, *(value for _key, value in example.kwargs)]
+    for position, source in enumerate(sources):
+        try:
+            tree = ast.parse(source, mode="eval")
+        except SyntaxError:
+            continue
+        constants = [n for n in ast.walk(tree) if isinstance(n, ast.Constant)]
+        for node in constants:
+            original = node.value
+            for value in _shrunk(original):
+                if value == original or type(value) is not type(original):
+                    continue
+                node.value = value
+                changed = list(sources)
+                changed[position] = ast.unparse(tree)
+                node.value = original
+                args = tuple(changed[: len(example.args)])
+                kwargs = tuple(
+                    (key, text)
+                    for (key, _old), text in zip(
+                        example.kwargs, changed[len(example.args) :], strict=True
+                    )
+                )
+                variants.append(Proposal(args, kwargs, "literal", imports=example.imports))
+                if len(variants) >= limit:
+                    return variants
+    return variants
+
+
 def call_parameters(target: FunctionTarget) -> list[Parameter]:
     """Parameters proposals fill: required ones and optional positional ones (not *args)."""
     return [
@@ -551,7 +601,10 @@ def _row_to_call(
 def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[Proposal]:
     """Doctest calls, then one-parameter-at-a-time variations, then hypothesis combinations."""
     parameters = call_parameters(target)
-    proposals: list[Proposal] = [Proposal(d.args, d.kwargs, "doctest") for d in target.doctests]
+    proposals: list[Proposal] = [
+        Proposal(d.args, d.kwargs, "doctest", imports=d.imports) for d in target.doctests
+    ]
+    proposals += [v for d in target.doctests for v in doctest_variants(d)]
     candidates = [parameter_candidates(p, target, config.constructors) for p in parameters]
     baseline: list[str | None] = []
     for index, (parameter, values) in enumerate(zip(parameters, candidates, strict=True)):
@@ -657,7 +710,7 @@ def propose(target: FunctionTarget, config: ProposalConfig | None = None) -> lis
     per_receiver = max(1, config.max_proposals // len(owners))
     return _unique(
         [
-            Proposal(call.args, call.kwargs, call.origin, owner)
+            Proposal(call.args, call.kwargs, call.origin, owner, call.imports)
             for owner in owners
             for call in calls[:per_receiver]
         ]

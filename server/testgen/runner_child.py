@@ -409,6 +409,9 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
     arcs: list = []
     try:
         try:
+            for name in call.get("imports", []):
+                namespace[name.split(".")[0]] = importlib.import_module(name.split(".")[0])
+                importlib.import_module(name)
             args = [eval(source, namespace) for source in call["args"]]  # noqa: S307
             kwargs = {k: eval(source, namespace) for k, source in call["kwargs"]}  # noqa: S307
             if call.get("setup"):
@@ -521,6 +524,8 @@ def mode_pytest(spec: dict, out, report: dict) -> None:
             if (report.when == "call" or report.outcome != "passed") and first_problem:
                 outcomes[report.nodeid] = report.outcome
 
+    # Marks the start for the parent's stall watch: pytest's own start-up is not the import.
+    write(out, {"event": "pytest_started"})
     cov = make_coverage()
     if cov is not None:
         cov.start()

@@ -61,6 +61,7 @@ class CallSpec:
     setup: str | None = None
     attribute: str | None = None
     materialize: bool = False
+    imports: tuple[str, ...] = ()  # modules to import into the namespace the sources see
 
     def to_json(self) -> dict:
         """The form the child reads."""
@@ -72,6 +73,7 @@ class CallSpec:
             "setup": self.setup,
             "attribute": self.attribute,
             "materialize": self.materialize,
+            "imports": list(self.imports),
         }
 
 
@@ -298,6 +300,9 @@ class Sandbox:
             "OPENBLAS_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
             "NO_COLOR": "1",
+            # Generated tests need pytest alone; third-party plugins (asyncio, hypothesis, ...)
+            # only slow the start (seconds on a busy machine) and can change collection.
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         }
 
     def _launch(self, spec: dict, progress_timeout: float, hash_seed: int = 0) -> _Process:

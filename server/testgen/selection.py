@@ -27,6 +27,7 @@ ORIGIN_RANK = {
 }
 #: Exceptions that depend on the machine (stack depth, memory) rather than on the inputs.
 UNSTABLE_EXCEPTIONS = {"RecursionError", "MemoryError", "KeyboardInterrupt", "SystemError"}
+DISTINCT_VALUE_TESTS = 5  # tests per function up to which more distinct results are pinned
 MAX_VALUE_SOURCE = 400  # longer literals make unreadable tests; such results get property checks
 
 
@@ -119,4 +120,37 @@ def select(
         if wanted or (observation.proposal.origin == "doctest" and observation not in chosen):
             chosen.append(observation)
             shown.add(behaviour)
+    # Then values right at the edges the body compares against: a test on each side of
+    # ``x > 10`` is what catches an off-by-one, which covering both branches alone does not.
+    results = {_result_key(o) for o in chosen}
+    for observation in usable:
+        if len(chosen) >= max_tests:
+            break
+        if observation.proposal.origin != "boundary" or observation in chosen:
+            continue
+        if observation.outcome.status == "raised" and not _declared(observation, target):
+            continue
+        key = _result_key(observation)
+        if key not in results:
+            chosen.append(observation)
+            results.add(key)
+    # Last, a few more exact values: each distinct result pinned is one more way for a wrong
+    # constant or operator to show. Capped below max_tests so that files stay readable.
+    for observation in usable:
+        if len(chosen) >= min(max_tests, DISTINCT_VALUE_TESTS):
+            break
+        if observation in chosen or observation.outcome.status != "returned":
+            continue
+        key = _result_key(observation)
+        if key not in results:
+            chosen.append(observation)
+            results.add(key)
     return sorted(chosen, key=lambda o: _priority(o, target))
+
+
+def _result_key(observation: Observation) -> tuple:
+    """What the call showed: the exception type, or the value's source text."""
+    if observation.outcome.status == "raised":
+        return ("raised", observation.exception_name)
+    value = observation.outcome.value or {}
+    return ("returned", value.get("source"), value.get("kind"))
