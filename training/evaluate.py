@@ -81,11 +81,12 @@ def bits_per_byte(model: CodeModel, documents: list[str], config: EvalConfig) ->
     total_bytes = 0
     total_tokens = 0
     end_id = model.encode(END_OF_TEXT)[0]
+    window_size = min(config.bpb_window, model.max_context - 1)
     progress = tqdm(total=config.bpb_tokens, desc="bits/byte", unit="tok", leave=False)
     for text in documents:
         ids = [end_id, *model.encode(text)]
-        for start in range(0, len(ids) - 1, config.bpb_window):
-            window = ids[start : start + config.bpb_window + 1]
+        for start in range(0, len(ids) - 1, window_size):
+            window = ids[start : start + window_size + 1]
             if len(window) < 2:
                 break
             logprobs = model.score(window[:1], window[1:])
@@ -138,12 +139,30 @@ def sample_line_tasks(documents: list[str], config: EvalConfig) -> Iterator[Line
         )
 
 
-def complete_line(model: CodeModel, prompt: str, config: EvalConfig) -> str:
+def fitted_prompt(model: CodeModel, task: LineTask, with_suffix: bool, budget: int) -> list[int]:
+    """Prompt ids within ``budget`` tokens: the suffix keeps at most a third, the prefix the rest.
+
+    Text is cut at the far ends (the start of the prefix, the end of the suffix), the way the
+    server's prompt builder keeps the text nearest the cursor.
+    """
+    prefix, suffix = task.prefix, task.suffix if with_suffix else ""
+    while True:
+        prompt = format_spm_prompt(prefix, suffix) if with_suffix else prefix
+        ids = model.encode(prompt)
+        if len(ids) <= budget:
+            return ids
+        if with_suffix and len(model.encode(suffix)) > budget // 3:
+            suffix = suffix[: int(len(suffix) * 0.8)]
+        else:
+            prefix = prefix[len(prefix) // 5 + 1 :]
+
+
+def complete_line(model: CodeModel, prompt_ids: list[int], config: EvalConfig) -> str:
     """Greedy completion of the rest of the line."""
     options = GenerateOptions(
         max_new_tokens=config.max_new_tokens, temperature=0.0, stop_strings=("\n",)
     )
-    generations = model.generate(model.encode(prompt), options)
+    generations = model.generate(prompt_ids, options)
     return generations[0].text.split("\n", 1)[0] if generations else ""
 
 
@@ -156,8 +175,8 @@ def line_completion(
     started = time.perf_counter()
     label = "lines+suffix" if with_suffix else "lines"
     for task in tqdm(tasks, desc=label, unit="line", leave=False):
-        prompt = format_spm_prompt(task.prefix, task.suffix) if with_suffix else task.prefix
-        prediction = complete_line(model, prompt, config)
+        budget = model.max_context - config.max_new_tokens
+        prediction = complete_line(model, fitted_prompt(model, task, with_suffix, budget), config)
         matches += exact_match(prediction, task.truth)
         similarity += edit_similarity(prediction, task.truth)
     count = max(len(tasks), 1)
