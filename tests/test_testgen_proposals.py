@@ -1,9 +1,12 @@
+import ast
 from pathlib import Path
 
 from codegpt.server.testgen.analysis import analyze_file, analyze_source
 from codegpt.server.testgen.proposals import (
     Proposal,
     ProposalConfig,
+    literal_strings,
+    parameter_candidates,
     proposal_from_call_text,
     propose,
     render_plain,
@@ -72,3 +75,38 @@ def test_plain_rendering_sorts_sets():
     assert render_plain({3, 1, 2}) == "{1, 2, 3}"
     assert render_plain((1,)) == "(1,)"
     assert render_plain(float("nan")) is None
+
+
+BRACKETS = """\
+def get_shared(ld_headers):
+    shared = []
+    for (line, _) in ld_headers:
+        if "[" in line:
+            shared.append(line[line.index("["):-1])
+    return shared
+"""
+
+WORDS = """\
+def sort_words(numbers: str) -> str:
+    order = {'zero': 0, 'one': 1, 'two': 2}
+    return ' '.join(sorted(numbers.split(), key=lambda w: order[w]))
+"""
+
+
+def test_strings_are_built_around_the_body_literals():
+    target = analyze_source(WORDS).find("sort_words")
+    texts = literal_strings(target)
+    assert texts[0] == "two one zero"  # the table's words, in reverse
+    assert "a[bc" not in texts and "azerobc" in texts
+    (numbers,) = target.parameters
+    assert repr("two one zero") in parameter_candidates(numbers, target)
+
+
+def test_containers_of_tuples_hold_tuples_and_the_body_literals():
+    target = analyze_source(BRACKETS).find("get_shared")
+    (headers,) = target.parameters
+    candidates = parameter_candidates(headers, target)
+    for candidate in candidates:
+        value = ast.literal_eval(candidate)
+        assert all(isinstance(item, tuple) for item in value), candidate
+    assert any("a[bc" in candidate and "'abc'" in candidate for candidate in candidates)

@@ -23,6 +23,7 @@ from codegpt.server.testgen.layout import (
     locate,
     path_insert,
 )
+from codegpt.server.testgen.mutation import MutationConfig, mutant_kills
 from codegpt.server.testgen.naming import base_name, unique_names
 from codegpt.server.testgen.proposals import (
     ProposalConfig,
@@ -54,6 +55,7 @@ class TestGenOptions:
     test_path: Path | None = None  # where the file will live; default tests/test_<module>.py
     python: str | None = None  # interpreter for the sandbox; default: the running one
     proposal_sources: Sequence[ProposalSource] = field(default_factory=tuple)
+    mutation: MutationConfig = field(default_factory=MutationConfig)  # mutant-guided selection
 
 
 @dataclass
@@ -214,7 +216,7 @@ def generate_tests(
                 raise Cancelled("test generation was cancelled")
             report(f"{target.qualname}: running proposals", index / (len(targets) + 1))
             function_report, function_cases, isolation_now = _one_function(
-                sandbox, target, location, config, options
+                sandbox, target, location, config, options, analysis.source
             )
             isolation = isolation_now or isolation
             reports.append(function_report)
@@ -273,6 +275,7 @@ def _one_function(
     location: ModuleLocation,
     config: ProposalConfig,
     options: TestGenOptions,
+    module_source: str,
 ) -> tuple[FunctionReport, list[TestCase], dict]:
     function_report = FunctionReport(target.qualname)
     proposals = propose(target, config)
@@ -284,12 +287,9 @@ def _one_function(
         )
         function_report.skipped = why
         return function_report, [], {}
-    batch = sandbox.run_calls(
-        location.path,
-        location.module,
-        [str(location.import_root)],
-        _calls_for(target, proposals, 0),
-    )
+    calls = _calls_for(target, proposals, 0)
+    sys_path = [str(location.import_root)]
+    batch = sandbox.run_calls(location.path, location.module, sys_path, calls)
     if batch.import_error is not None:
         function_report.skipped = f"cannot import {location.module}: {batch.import_error}"
         return function_report, [], batch.isolation
@@ -300,7 +300,16 @@ def _one_function(
     ]
     function_report.calls_run = len(observations)
     function_report.problems = _summarise_problems(target, observations)
-    chosen = select(observations, target, options.max_tests)
+    kills = mutant_kills(
+        sandbox,
+        target,
+        module_source,
+        (location.path, location.module, sys_path),
+        {call.id: call for call in calls},
+        observations,
+        options.mutation,
+    )
+    chosen = select(observations, target, options.max_tests, kills)
     if not chosen:
         reasons = sorted({rejection(o) or "" for o in observations} - {""})
         function_report.skipped = "no usable call" + (

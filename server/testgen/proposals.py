@@ -253,7 +253,9 @@ def values_for_annotation(node: ast.expr | None, depth: int = 0) -> list[str] | 
             zero = "(" + ", ".join(m[0] for m in members) + (",)" if len(members) == 1 else ")")
             return [first, zero]
         picks = [v for v in (element or ["1", "2", "3"]) if v not in ("''", "0", "0.0", "None")]
-        picks = (picks + ["1", "2", "3"])[:5]
+        # Pad with the element type's own values: ``1`` in a list of tuples is a wrong type.
+        padding = [v for v in element if v not in picks] if element else ["1", "2", "3"]
+        picks = (picks + padding + picks * 5)[:5] if picks else (padding * 5)[:5]
         lists = [
             "[]",
             f"[{picks[0]}]",
@@ -360,6 +362,68 @@ def _around(comparison: Comparison, parameter: Parameter, target: FunctionTarget
     return []
 
 
+MAX_TEXT_LITERALS = 10  # body strings used to build inputs; more add length, not new paths
+MAX_TEXT_LITERAL_LENGTH = 20
+
+
+def literal_strings(target: FunctionTarget) -> list[str]:
+    """Strings built around the body's string literals, as inputs that reach the code using them.
+
+    A body that looks for ``"["`` or maps ``"one"``, ``"two"`` needs inputs holding them, with
+    text around (``"a[bc"``: something before and after, for slicing around the find), all of
+    them at once, and words in reverse order of their appearance (a lookup table is usually in
+    order, so that is the order that makes sorting and ranking code do work).
+    """
+    found = [
+        value
+        for value in target.literals
+        if type(value) is str
+        and value
+        and len(value) <= MAX_TEXT_LITERAL_LENGTH
+        and value.isprintable()
+    ]
+    found = list(dict.fromkeys(found))[:MAX_TEXT_LITERALS]
+    if not found:
+        return []
+    texts = []
+    words = [value for value in found if value.isidentifier()]
+    if len(words) > 1:
+        texts.append(" ".join(reversed(words)))
+    if len(found) > 1:
+        texts.append("a" + "b".join(found) + "c")
+    texts += [f"a{value}bc" for value in found if value.strip()]
+    return list(dict.fromkeys(texts))
+
+
+def _with_literal_strings(candidates: Sequence[str], texts: Sequence[str]) -> list[str]:
+    """Container candidates with their strings replaced by ``texts`` (round robin)."""
+    if not texts:
+        return []
+    made: list[str] = []
+    for candidate in candidates:
+        try:
+            tree = ast.parse(candidate, mode="eval")
+        except SyntaxError:
+            continue
+        if isinstance(tree.body, ast.Constant):
+            continue  # a plain string: the texts themselves are already candidates
+        strings = [
+            n for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is str
+        ]
+        if not strings:
+            continue
+        for position, node in enumerate(strings):
+            node.value = texts[position % len(texts)]
+        made.append(ast.unparse(tree))
+        strings[0].value = texts[-1]
+        for node in strings[1:]:
+            node.value = "abc"  # one element that holds a literal, the others that do not
+        made.append(ast.unparse(tree))
+        if len(made) >= 4:
+            break
+    return made
+
+
 def parameter_candidates(
     parameter: Parameter, target: FunctionTarget, constructors: dict[str, list[str]] | None = None
 ) -> list[str]:
@@ -383,9 +447,14 @@ def parameter_candidates(
         )
         if fits:
             candidates.append(source)
+    texts = literal_strings(target)
+    if base == "str":
+        candidates += [repr(text) for text in texts]
     if parameter.default is not None:
         candidates.append(parameter.default)
     candidates += typed if typed is not None else list(UNKNOWN_VALUES)
+    if typed is not None and base != "str":
+        candidates += _with_literal_strings(typed, texts)
     return list(dict.fromkeys(candidates))
 
 
@@ -525,13 +594,19 @@ class _Source:
 
 
 def _shrunk(value: object) -> list[object]:
-    """Smaller and neighbouring values of a literal: where edge cases hide."""
+    """Smaller and neighbouring values of a literal: where edge cases hide.
+
+    A string or bytes also gets one more item (its last repeated): code that reads a fixed
+    number of items is only tested on the far side of that number with a longer input.
+    """
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
         return [0, value - 1, value + 1]
     if isinstance(value, str | bytes):
-        return list(dict.fromkeys([value[:0], value[:1], value[:-1]])) if value else []
+        if not value:
+            return []
+        return list(dict.fromkeys([value[:0], value[:1], value[:-1], value + value[-1:]]))
     return []
 
 

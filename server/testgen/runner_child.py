@@ -399,8 +399,29 @@ def make_coverage():
     return coverage.Coverage(branch=True, include=[TARGET_FILE], data_file=None, config_file=False)
 
 
+def load_variant(name: str, path: str):
+    """A changed copy of the target module (a mutant) as its own module object.
+
+    It is registered under the module's name only while it executes (dataclasses and the like
+    look themselves up there), then the original comes back, so variants never see each other.
+    """
+    original = sys.modules.get(name)
+    file_spec = importlib.util.spec_from_file_location(name, path)
+    variant = importlib.util.module_from_spec(file_spec)
+    sys.modules[name] = variant
+    try:
+        file_spec.loader.exec_module(variant)
+    finally:
+        if original is not None:
+            sys.modules[name] = original
+        else:
+            sys.modules.pop(name, None)
+    return variant
+
+
 def run_one(call: dict, module, cov, timeout: float) -> dict:
     """Evaluate one call under the alarm and coverage; never raises except for our timeout."""
+    timeout = call.get("timeout") or timeout
     namespace = dict(vars(module))
     record: dict = {"event": "call", "id": call["id"]}
     TOUCHED.clear()
@@ -506,8 +527,45 @@ def mode_calls(spec: dict, out, report: dict) -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     write(out, {"event": "ready", "isolation": report, "coverage": cov is not None})
+    run_batch(spec, module, cov, out)
+
+
+def run_batch(spec: dict, module, cov, out) -> None:
+    """Every call in order; calls on a variant (``module_file``) run on that copy, uncovered.
+
+    After a variant hung (timed out) once, its other calls are skipped: one hang already tells it
+    apart, and each further hang would cost a full timeout. Past the spec's ``stop_at`` (wall
+    clock, set by the parent), the remaining calls are skipped as well.
+    """
+    variants: dict[str, object] = {}
+    hung: set[str] = set()
+    stop_at = spec.get("stop_at")
     for call in spec["calls"]:
-        write(out, run_one(call, module, cov, spec["call_timeout"]))
+        path = call.get("module_file")
+        if (stop_at is not None and time.time() > stop_at) or (path and path in hung):
+            write(out, {"event": "call", "id": call["id"], "status": "skipped"})
+            continue
+        if not path:
+            write(out, run_one(call, module, cov, spec["call_timeout"]))
+            continue
+        if path not in variants:
+            signal.setitimer(signal.ITIMER_REAL, spec["import_timeout"])
+            try:
+                variants[path] = load_variant(module.__name__, path)
+            except BaseException as error:  # noqa: BLE001 - a broken variant is a result
+                variants[path] = error
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        variant = variants[path]
+        if isinstance(variant, BaseException):
+            record = {"event": "call", "id": call["id"], "status": "setup_error"}
+            record["exception"] = describe_exception(variant, module.__name__)
+            write(out, record)
+            continue
+        record = run_one(call, variant, None, spec["call_timeout"])
+        if record["status"] == "timeout":
+            hung.add(path)
+        write(out, record)
 
 
 def mode_pytest(spec: dict, out, report: dict) -> None:

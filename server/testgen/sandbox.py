@@ -62,10 +62,14 @@ class CallSpec:
     attribute: str | None = None
     materialize: bool = False
     imports: tuple[str, ...] = ()  # modules to import into the namespace the sources see
+    module_file: str | None = None  # run on this changed copy of the module (a mutant)
+    timeout: float | None = None  # this call's limit, when tighter than the sandbox's
 
     def to_json(self) -> dict:
         """The form the child reads."""
         return {
+            "module_file": self.module_file,
+            "timeout": self.timeout,
             "id": self.id,
             "callee": self.callee,
             "args": list(self.args),
@@ -170,18 +174,38 @@ class Sandbox:
         """The working directory of the child."""
         return self.root / "work"
 
+    def write_variant(self, key: str, source: str) -> Path:
+        """Store a changed copy of the module (a mutant) where the child can load it."""
+        folder = self.root / "variants"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{key}.py"
+        path.write_text(source, encoding="utf-8")
+        return path
+
     # --- calls ---------------------------------------------------------------------------------
 
     def run_calls(
-        self, module_file: Path, module: str, sys_path: Sequence[str], calls: Sequence[CallSpec]
+        self,
+        module_file: Path,
+        module: str,
+        sys_path: Sequence[str],
+        calls: Sequence[CallSpec],
+        deadline: float | None = None,
     ) -> BatchResult:
-        """Run every call; a call that hangs or kills the process is recorded and skipped."""
+        """Run every call; a call that hangs or kills the process is recorded and skipped.
+
+        With ``deadline`` (seconds), calls not started by then come back as ``skipped``.
+        """
         result = BatchResult()
         remaining = list(calls)
         restarts = 0
+        # Wall clock, not monotonic: the child compares against it in another process.
+        stop_at = time.time() + deadline if deadline is not None else None
         while remaining:
             spec = self._spec("calls", module_file, module, sys_path)
             spec["calls"] = [c.to_json() for c in remaining]
+            if stop_at is not None:
+                spec["stop_at"] = stop_at
             process = self._launch(spec, progress_timeout=self.limits.call_timeout + 1.0)
             result.processes += 1
             result.output = (result.output + process.output)[: self.limits.output_bytes]

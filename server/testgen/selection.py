@@ -2,13 +2,15 @@
 
 Greedy set cover over the arcs each call executed (an arc implies its lines, and arcs out of a
 branch line are the branches), then one call per declared exception type and per distinct kind of
-result not yet shown, then the author's doctest examples. Ties go to the more telling origin
-(doctest, boundary, baseline...) and then to the shorter call, so the choice is deterministic.
+result not yet shown, then the author's doctest examples, then (when mutants were run, see
+``mutation.py``) the calls that catch mutants the others miss, greedy by mutants caught. Ties go
+to the more telling origin (doctest, boundary, baseline...) and then to the shorter call, so the
+choice is deterministic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from codegpt.server.testgen.analysis import FunctionTarget
@@ -90,9 +92,16 @@ def _priority(observation: Observation, target: FunctionTarget) -> tuple:
 
 
 def select(
-    observations: Sequence[Observation], target: FunctionTarget, max_tests: int
+    observations: Sequence[Observation],
+    target: FunctionTarget,
+    max_tests: int,
+    kills: Mapping[int, frozenset[int]] | None = None,
 ) -> list[Observation]:
-    """Up to ``max_tests`` observations, in a stable order (by priority)."""
+    """Up to ``max_tests`` observations, in a stable order (by priority).
+
+    ``kills`` (observation index -> mutants its test would catch, see ``mutation.py``) adds,
+    after the cover and the distinct behaviours, the calls that catch mutants still missed.
+    """
     usable = [o for o in observations if rejection(o) is None]
     usable.sort(key=lambda o: _priority(o, target))
     chosen: list[Observation] = []
@@ -120,6 +129,8 @@ def select(
         if wanted or (observation.proposal.origin == "doctest" and observation not in chosen):
             chosen.append(observation)
             shown.add(behaviour)
+    if kills:
+        add_mutant_killers(chosen, usable, kills, max_tests, target)
     # Then values right at the edges the body compares against: a test on each side of
     # ``x > 10`` is what catches an off-by-one, which covering both branches alone does not.
     results = {_result_key(o) for o in chosen}
@@ -146,6 +157,38 @@ def select(
             chosen.append(observation)
             results.add(key)
     return sorted(chosen, key=lambda o: _priority(o, target))
+
+
+def add_mutant_killers(
+    chosen: list[Observation],
+    usable: Sequence[Observation],
+    kills: Mapping[int, frozenset[int]],
+    max_tests: int,
+    target: FunctionTarget,
+) -> None:
+    """Greedy by mutants newly caught: append to ``chosen`` while there is room and a gain.
+
+    ``usable`` is in priority order, so among equal gains the more telling call wins. Calls that
+    end in an exception the target does not raise itself stay out: a test pinning a TypeError
+    from nonsense input catches little a reader cares about.
+    """
+    caught: set[int] = set()
+    for observation in chosen:
+        caught |= kills.get(observation.index, frozenset())
+    while len(chosen) < max_tests:
+        best, best_gain = None, 0
+        for observation in usable:
+            if observation in chosen:
+                continue
+            if observation.outcome.status == "raised" and not _declared(observation, target):
+                continue
+            gain = len(kills.get(observation.index, frozenset()) - caught)
+            if gain > best_gain:
+                best, best_gain = observation, gain
+        if best is None:
+            return
+        chosen.append(best)
+        caught |= kills[best.index]
 
 
 def _result_key(observation: Observation) -> tuple:
