@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "train",
     "export": "export",
     "eval": "eval",
+    "complete": "complete",
 }
 
 

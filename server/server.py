@@ -24,7 +24,12 @@ from codegpt.server.settings import SECTION, Settings, settings_from_json
 log = logging.getLogger(__name__)
 
 # Modules under codegpt.server that expose register(server: CodegptServer) -> None.
-FEATURE_MODULES: tuple[str, ...] = ("document_state",)
+FEATURE_MODULES: tuple[str, ...] = (
+    "document_state",
+    "testgen_feature",
+    "completion.handlers",
+    "repair_feature",
+)
 
 _ENCODINGS: dict[str, Encoding] = {"utf-8": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
 

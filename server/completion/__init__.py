@@ -1,0 +1,1 @@
+"""Completion: prompt building, inference scheduling and postprocessing for ghost text and lists."""

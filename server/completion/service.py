@@ -1,0 +1,204 @@
+"""Completion requests over LSP: supersession, cancellation, time budgets and LSP types.
+
+One ``CompletionService`` per server. A newer request for the same document supersedes the older
+one (its decode loop stops at the next step), ``$/cancelRequest`` cancels the handler's task and
+the same flag stops the inference thread, and a request whose document changed while it waited
+answers with nothing: a suggestion for old text would land in the wrong place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+import time
+from typing import Any
+
+from lsprotocol import types
+
+from codegpt.server.completion.engine import (
+    CompletionEngine,
+    DocumentView,
+    InlineAnswer,
+    ListAnswer,
+)
+from codegpt.server.documents import Document
+from codegpt.server.model_service import ModelService, server_model_service
+
+log = logging.getLogger(__name__)
+
+_KINDS = {
+    "function": types.CompletionItemKind.Function,
+    "method": types.CompletionItemKind.Method,
+    "class": types.CompletionItemKind.Class,
+    "variable": types.CompletionItemKind.Variable,
+    "attribute": types.CompletionItemKind.Field,
+    "module": types.CompletionItemKind.Module,
+    "keyword": types.CompletionItemKind.Keyword,
+    "builtin": types.CompletionItemKind.Function,
+}
+
+
+class CompletionService:
+    """The server's completion state: the engine, its caches and the requests in flight."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.engine = CompletionEngine()
+        self._inflight: dict[tuple[str, str], threading.Event] = {}
+
+    @property
+    def models(self) -> ModelService:
+        """The shared model holder."""
+        return server_model_service(self.server)
+
+    def _view(self, document: Document) -> DocumentView:
+        others = {d.uri: d.text for d in self.server.documents if d.uri != document.uri}
+        root = getattr(self.server.workspace, "root_path", None)
+        return DocumentView(
+            document.uri, document.text, document.tree, document.version, others, root
+        )
+
+    def _supersede(self, kind: str, uri: str) -> threading.Event:
+        """A fresh cancel flag for this request; the previous one for the document is set."""
+        previous = self._inflight.get((kind, uri))
+        if previous is not None:
+            previous.set()
+        flag = threading.Event()
+        self._inflight[(kind, uri)] = flag
+        return flag
+
+    def _release(self, kind: str, uri: str, flag: threading.Event) -> None:
+        if self._inflight.get((kind, uri)) is flag:
+            del self._inflight[(kind, uri)]
+
+    def _finish_status(self, started: float) -> None:
+        self.models.last_latency_ms = 1000 * (time.perf_counter() - started)
+        self.models.send_status()
+
+    async def _ready(self, uri: str) -> tuple[Any, Document] | None:
+        """The model and the (still open, Python) document, or None."""
+        document = self.server.documents.get(uri)
+        if document is None or document.tree is None:
+            return None
+        model = await self.models.model()
+        if model is None:
+            return None
+        document = self.server.documents.get(uri)  # it may have closed while the model loaded
+        if document is None or document.tree is None:
+            return None
+        return model, document
+
+    # ------------------------------------------------------------------ inline
+    async def inline(
+        self, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList | None:
+        """Ghost text at the cursor, or None."""
+        settings = self.server.settings.completion
+        if not settings.enable:
+            return None
+        started = time.perf_counter()
+        uri = params.text_document.uri
+        ready = await self._ready(uri)
+        if ready is None:
+            return None
+        model, document = ready
+        version = document.version
+        offset = document.offset_at((params.position.line, params.position.character))
+        flag = self._supersede("inline", uri)
+        try:
+            plan = self.engine.prepare_inline(model, self._view(document), offset, settings)
+            if isinstance(plan, InlineAnswer):
+                answer = plan
+            else:
+                deadline = started + settings.time_budget_ms / 1000
+                infer = functools.partial(
+                    self.engine.infer_inline, model, plan, deadline=deadline, cancelled=flag.is_set
+                )
+                decoded = await self.models.run(infer)
+                document = self.server.documents.get(uri)
+                if flag.is_set() or document is None or document.version != version:
+                    return None
+                answer = self.engine.finish_inline(plan, decoded, settings)
+        except asyncio.CancelledError:
+            flag.set()
+            raise
+        finally:
+            self._release("inline", uri, flag)
+        self._finish_status(started)
+        log.debug("inline %s: %s %s", uri, answer.source, answer.reason or "")
+        if not answer.texts:
+            return types.InlineCompletionList(items=[])
+        line, character = document.position_at(answer.offset)
+        here = types.Position(line, character)
+        return types.InlineCompletionList(
+            items=[
+                types.InlineCompletionItem(insert_text=text, range=types.Range(here, here))
+                for text in answer.texts
+            ]
+        )
+
+    # ------------------------------------------------------------------ completion list
+    async def completion(self, params: types.CompletionParams) -> types.CompletionList | None:
+        """Identifier and member candidates at the cursor, ranked by the model."""
+        settings = self.server.settings.completion
+        if not settings.enable:
+            return None
+        started = time.perf_counter()
+        uri = params.text_document.uri
+        ready = await self._ready(uri)
+        if ready is None:
+            return None
+        model, document = ready
+        version = document.version
+        offset = document.offset_at((params.position.line, params.position.character))
+        flag = self._supersede("list", uri)
+        try:
+            plan = self.engine.prepare_list(model, self._view(document), offset, settings)
+            if isinstance(plan, ListAnswer):
+                answer = plan
+            else:
+                deadline = started + settings.time_budget_ms / 1000
+                infer = functools.partial(
+                    self.engine.infer_list, model, plan, deadline=deadline, cancelled=flag.is_set
+                )
+                answer = await self.models.run(infer)
+                document = self.server.documents.get(uri)
+                if flag.is_set() or document is None or document.version != version:
+                    return None
+        except asyncio.CancelledError:
+            flag.set()
+            raise
+        finally:
+            self._release("list", uri, flag)
+        self._finish_status(started)
+        return self._completion_list(document, answer)
+
+    @staticmethod
+    def _completion_list(document: Document, answer: ListAnswer) -> types.CompletionList:
+        start = document.position_at(answer.offset - len(answer.partial))
+        end = document.position_at(answer.offset)
+        edit_range = types.Range(types.Position(*start), types.Position(*end))
+        items = [
+            types.CompletionItem(
+                label=candidate.word,
+                kind=_KINDS.get(candidate.kind or "", types.CompletionItemKind.Text),
+                detail=candidate.detail,
+                sort_text=f"{rank:04d}",
+                filter_text=candidate.word,
+                text_edit=types.TextEdit(range=edit_range, new_text=candidate.word),
+                data={"logprob": round(candidate.logprob, 3), "source": candidate.source},
+            )
+            for rank, candidate in enumerate(answer.candidates)
+        ]
+        return types.CompletionList(is_incomplete=answer.incomplete, items=items)
+
+
+def completion_service(server: Any) -> CompletionService:
+    """The server's completion service, created on first use."""
+    service = getattr(server, "completion_service", None)
+    if service is None:
+        service = CompletionService(server)
+        server.completion_service = service
+    return service

@@ -1,0 +1,177 @@
+"""The completion engine with a real exported model: prompts, caches, KV reuse and bad input."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from completion_helpers import completion_model_dir
+
+from codegpt.model.fim import format_spm_prompt
+from codegpt.model.kv_cache import KVCache
+from codegpt.model.runtime import CodeModel, RuntimeOptions
+from codegpt.model.tokens import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+from codegpt.server.completion.cache import ShownSuggestion, typed_ahead
+from codegpt.server.completion.decoding import Vocabulary, greedy, heal
+from codegpt.server.completion.engine import CompletionEngine, DocumentView, InlinePlan
+from codegpt.server.completion.policy import InlineMode, single_line_stop
+from codegpt.server.completion.prompt import PromptBudget, build_prompt
+from codegpt.server.parsing import parse
+from codegpt.server.settings import CompletionSettings
+
+SHOW_ALL = CompletionSettings(confidence_threshold=-100.0, time_budget_ms=10_000)
+CODE = (
+    "import math\n\n\n"
+    "def hypot(x, y):\n"
+    '    """Length of the vector (x, y)."""\n'
+    "    return math.sqrt(x * x + y * y)\n\n\n"
+    "def scale(values, factor):\n"
+    "    result = []\n"
+    "    for value in values:\n"
+    "        result.append(value * factor)\n"
+    "    return result\n"
+)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> CodeModel:
+    model_dir = completion_model_dir(tmp_path_factory)
+    return CodeModel.load(RuntimeOptions(model_dir=Path(model_dir), threads=1))
+
+
+def _view(text: str, uri: str = "file:///work/m.py") -> DocumentView:
+    return DocumentView(uri, text, parse(text))
+
+
+def test_prompt_is_spm_and_ends_at_the_cursor(model: CodeModel) -> None:
+    text = CODE + "\nlength = hyp"
+    counter = Vocabulary(model)  # noqa: F841 - builds without error for the model's vocabulary
+    budget = PromptBudget.fit(SHOW_ALL, model.max_context, 16)
+    prompt = build_prompt(text, len(text), budget, lambda s: len(model.encode(s)))
+    assert prompt.text.startswith(FIM_PREFIX + FIM_SUFFIX)
+    assert prompt.text.endswith("length = hyp")
+    assert prompt.text == format_spm_prompt(prompt.extra + prompt.prefix, prompt.suffix)
+    assert prompt.text.index(FIM_MIDDLE) < prompt.text.index("length = hyp")
+
+
+def test_crlf_and_bom_are_normalised_like_the_corpus(model: CodeModel) -> None:
+    text = "\ufeff" + CODE.replace("\n", "\r\n") + "\r\nlength = hyp"
+    budget = PromptBudget.fit(SHOW_ALL, model.max_context, 16)
+    prompt = build_prompt(text, len(text), budget, lambda s: len(model.encode(s)))
+    assert "\r" not in prompt.text and "\ufeff" not in prompt.text
+    assert prompt.prefix.endswith("\nlength = hyp")
+
+
+def test_budget_always_fits_the_model() -> None:
+    settings = CompletionSettings(prefix_tokens=8000, suffix_tokens=8000, context_tokens=8000)
+    budget = PromptBudget.fit(settings, 512, 48)
+    assert budget.prefix + budget.suffix + budget.context + 48 + 3 <= 512
+    assert budget.suffix <= budget.prefix
+
+
+def test_kv_reuse_gives_exactly_the_tokens_of_a_fresh_run(model: CodeModel) -> None:
+    vocabulary = Vocabulary(model)
+    engine = CompletionEngine()
+    text = CODE + "\n\ndef norm(v):\n    return hyp"
+    budget = PromptBudget.fit(SHOW_ALL, model.max_context, 24)
+    counter = engine.state(model).count_tokens
+    cache = KVCache()
+    outputs = []
+    for end in range(len(text) - 8, len(text) + 1):  # typing the last characters one by one
+        prompt = build_prompt(text[:end], end, budget, counter)
+        healed = heal(model.encode(prompt.text), vocabulary)
+        cached = greedy(
+            model, vocabulary, healed, max_new_tokens=12, stop=single_line_stop, cache=cache
+        )
+        fresh = greedy(model, vocabulary, healed, max_new_tokens=12, stop=single_line_stop)
+        assert cached.token_ids == fresh.token_ids
+        assert cached.logprobs == fresh.logprobs
+        outputs.append(cached.text)
+    assert cache.reused_tokens > 0  # the cache really was used
+
+
+def test_cancelled_decoding_stops_before_running_the_model(model: CodeModel) -> None:
+    vocabulary = Vocabulary(model)
+    healed = heal(model.encode(format_spm_prompt(CODE, "")), vocabulary)
+    cache = KVCache()
+    result = greedy(
+        model,
+        vocabulary,
+        healed,
+        max_new_tokens=8,
+        stop=single_line_stop,
+        cache=cache,
+        cancelled=lambda: True,
+    )
+    assert result.finish_reason == "cancelled" and result.text == ""
+    assert cache.computed_tokens == 0
+
+
+def test_empty_body_is_multi_line_and_comment_is_suppressed(model: CodeModel) -> None:
+    engine = CompletionEngine()
+    text = CODE + '\n\ndef mean(values):\n    """Average."""\n    \n'
+    offset = len(text) - 1
+    plan = engine.prepare_inline(model, _view(text), offset, SHOW_ALL)
+    assert isinstance(plan, InlinePlan) and plan.mode is InlineMode.MULTI_LINE
+    no_multi = CompletionSettings(multi_line=False, confidence_threshold=-100.0)
+    plan = engine.prepare_inline(model, _view(text), offset, no_multi)
+    assert isinstance(plan, InlinePlan) and plan.mode is InlineMode.SINGLE_LINE
+    commented = CODE + "# the mean of "
+    answer = engine.complete_inline(model, _view(commented), len(commented), SHOW_ALL)
+    assert answer.texts == [] and answer.reason == "comment"
+
+
+def test_result_cache_and_typed_ahead_skip_the_model(model: CodeModel) -> None:
+    engine = CompletionEngine()
+    text = CODE + "\nlength = hyp"
+    first = engine.complete_inline(model, _view(text), len(text), SHOW_ALL)
+    again = engine.complete_inline(model, _view(text), len(text), SHOW_ALL)
+    assert again.source == "cache" and again.texts == first.texts
+    if first.texts and len(first.texts[0]) > 1:
+        typed = text + first.texts[0][0]
+        ahead = engine.complete_inline(model, _view(typed), len(typed), SHOW_ALL)
+        assert ahead.source == "typed_ahead" and ahead.texts == [first.texts[0][1:]]
+
+
+def test_typed_ahead_needs_the_same_suffix_and_a_matching_prefix() -> None:
+    shown = ShownSuggestion("x = fo", ")\n", "o(bar", -0.5)
+    assert typed_ahead(shown, "x = foo", ")\n") == "(bar"
+    assert typed_ahead(shown, "x = foo", "]\n") is None
+    assert typed_ahead(shown, "x = fox", ")\n") is None
+    assert typed_ahead(shown, "x = foo(bar", ")\n") is None  # typed it all: nothing left
+
+
+def test_low_confidence_is_suppressed(model: CodeModel) -> None:
+    strict = CompletionSettings(confidence_threshold=-0.0001)
+    text = CODE + "\nlength = hyp"
+    answer = CompletionEngine().complete_inline(model, _view(text), len(text), strict)
+    assert answer.texts == [] and answer.reason in ("low confidence", "nothing useful")
+
+
+def test_position_past_the_end_is_clamped(model: CodeModel) -> None:
+    engine = CompletionEngine()
+    answer = engine.complete_inline(model, _view(CODE), len(CODE) + 500, SHOW_ALL)
+    assert answer.offset == len(CODE)
+
+
+def test_huge_file_keeps_the_prompt_within_budget(model: CodeModel) -> None:
+    lines = [f"def f{i}(x):\n    return x + {i}\n" for i in range(50_000)]
+    text = "".join(lines) + "value = f1"
+    engine = CompletionEngine()
+    plan = engine.prepare_inline(model, _view(text), len(text), SHOW_ALL)
+    assert isinstance(plan, InlinePlan)
+    assert text.count("\n") >= 100_000
+    assert len(plan.healed.ids) + plan.max_new_tokens < model.max_context
+
+
+def test_non_ascii_and_binary_looking_text_gives_clean_answers(model: CodeModel) -> None:
+    rng = random.Random(0)
+    alphabet = "äöü中文😀\x00\x01\x7f\ufffd\u2028 \t(){}[]'\"#\\xyz=\n"
+    text = "".join(rng.choice(alphabet) for _ in range(3000))
+    engine = CompletionEngine()
+    for offset in range(0, len(text), 250):
+        answer = engine.complete_inline(model, _view(text), offset, SHOW_ALL)
+        assert all(isinstance(t, str) and t.strip() for t in answer.texts)
+        ranked = engine.complete_list(model, _view(text), offset, SHOW_ALL)
+        assert all(c.word.isidentifier() for c in ranked.candidates)
