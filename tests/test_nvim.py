@@ -3,11 +3,15 @@
 Neovim runs headless and embedded (pynvim); the plugin is on its runtimepath and the server is
 this venv's ``python -m codegpt serve``. Tests of server features that have not landed yet
 skip on the capabilities the server announced to Neovim, so they run as soon as it offers them.
+Completion tests name a real exported model in the plugin's settings (the shipped one, else a
+tiny one trained once per session, see completion_helpers) and show every suggestion it makes:
+they check the plumbing through Neovim, not the model's quality.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from completion_helpers import SHOW_ALL, completion_model_dir
 
 pynvim = pytest.importorskip("pynvim", reason="pip install pynvim (see .ci/editors.sh)")
 
@@ -24,7 +29,22 @@ PLUGIN_DIR = Path(__file__).resolve().parents[1] / "editors" / "nvim"
 SERVER_CMD = [sys.executable, "-m", "codegpt", "serve"]
 BROKEN = "def add(a, b)\n    return a + b\n"
 FIXED_FIRST_LINE = "def add(a, b):"
-WAIT_MS = 20_000
+# Generous: the first completion loads the model, and CI machines may be busy.
+WAIT_MS = 60_000
+# A module with members to complete; the cursor goes after what the test types on the last line.
+COUNTER = """class Counter:
+    def __init__(self, start):
+        self.count = start
+        self.history = []
+
+    def bump(self, step):
+        self.count += step
+        self.history.append(step)
+        return self.count
+
+
+counter = Counter(0)
+"""
 
 # Lua run once per Neovim: start the plugin with this venv's server, capture notifications,
 # and offer small helpers the tests call with exec_lua.
@@ -141,6 +161,24 @@ def nvim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     session.close()
 
 
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return completion_model_dir(tmp_path_factory)
+
+
+@pytest.fixture
+def model_nvim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_dir: Path) -> Iterator[Any]:
+    """Neovim whose plugin settings name the test model and show every suggestion."""
+    settings = {
+        "model": {"path": str(model_dir), "threads": 1},
+        "completion": {"confidenceThreshold": SHOW_ALL, "timeBudgetMs": 5000},
+    }
+    session = start_nvim(tmp_path, monkeypatch, {"settings": settings})
+    yield session
+    session.exec_lua("T.stop()")
+    session.close()
+
+
 def lua(session: Any, code: str, *args: Any) -> Any:
     return session.exec_lua(code, *args)
 
@@ -215,47 +253,94 @@ def test_diagnostics_on_a_broken_file_clear_when_fixed(nvim: Any, project: Path)
     assert lua(nvim, "return T.wait_diagnostics(false)") == []
 
 
-def test_completion_list_at_a_position(nvim: Any, project: Path) -> None:
-    source = project / "pkg" / "use.py"
-    source.write_text("def add(a, b):\n    return a + b\n\n\ndef total(items):\n    return ")
-    info = lua(nvim, "return T.open(...)", str(source))
+def type_in_insert_mode(session: Any, keys: str, line: str) -> None:
+    """Type ``keys`` as a user would, and wait until Neovim has taken them (still inserting)."""
+    session.input(keys)
+    done = lua(
+        session,
+        """
+        local want = ...
+        return vim.wait(T.wait, function()
+          return vim.api.nvim_get_mode().mode == 'i' and vim.api.nvim_get_current_line() == want
+        end, 20)
+        """,
+        line,
+    )
+    assert done, f"typing {keys!r} did not give {line!r} in insert mode"
+
+
+def test_completion_list_after_a_dot(model_nvim: Any, project: Path) -> None:
+    source = project / "pkg" / "counter.py"
+    source.write_text(COUNTER)
+    info = lua(model_nvim, "return T.open(...)", str(source))
     require(info, "completionProvider")
     assert info["completion"] == "list"
-    lua(nvim, "vim.api.nvim_win_set_cursor(0, { 6, 0 })")
-    nvim.input("A")  # insert mode at the end of `    return `, as a user would type it
-    items = lua(
-        nvim,
+    assert "." in info["capabilities"]["completionProvider"]["triggerCharacters"]
+    lua(model_nvim, "vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(0), 0 })")
+    # `.` is a trigger character: with autotrigger on, the list opens without <C-Space>.
+    type_in_insert_mode(model_nvim, "ocounter.", "counter.")
+    words = lua(
+        model_nvim,
         """
-        vim.wait(T.wait, function() return vim.api.nvim_get_mode().mode == 'i' end, 10)
-        vim.lsp.completion.get()
         vim.wait(T.wait, function() return #vim.fn.complete_info({ 'items' }).items > 0 end, 20)
         return vim.tbl_map(function(i) return i.word end, vim.fn.complete_info({ 'items' }).items)
         """,
     )
-    nvim.input("<Esc>")
-    assert items, "the completion list stayed empty"
-    assert all(isinstance(word, str) and word for word in items)
+    model_nvim.input("<C-e><Esc>")
+    assert words, f"the completion list stayed empty; messages: {messages(model_nvim)}"
+    assert {"count", "history", "bump"} <= set(words)
 
 
-def test_inline_completion_request(nvim: Any, project: Path) -> None:
-    source = project / "pkg" / "use.py"
-    source.write_text("def add(a, b):\n    return a + b\n\n\ndef total(items):\n    return ")
-    info = lua(nvim, "return T.open(...)", str(source))
-    require(info, "inlineCompletionProvider")
-    response = lua(
-        nvim,
+def test_completion_list_keymap_completes_a_partial_name(model_nvim: Any, project: Path) -> None:
+    source = project / "pkg" / "counter.py"
+    source.write_text(COUNTER)
+    info = lua(model_nvim, "return T.open(...)", str(source))
+    require(info, "completionProvider")
+    lua(model_nvim, "vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(0), 0 })")
+    type_in_insert_mode(model_nvim, "ocounter.hi", "counter.hi")
+    model_nvim.input("<C-Space>")  # the plugin's default keymap for the list
+    words = lua(
+        model_nvim,
         """
-        local params = vim.lsp.util.make_position_params(0, T.client().offset_encoding)
-        params.position = { line = 5, character = 11 }
-        params.context = { triggerKind = 1 }
-        return T.client():request_sync('textDocument/inlineCompletion', params, T.wait, 0)
+        vim.wait(T.wait, function() return #vim.fn.complete_info({ 'items' }).items > 0 end, 20)
+        return vim.tbl_map(function(i) return i.word end, vim.fn.complete_info({ 'items' }).items)
         """,
     )
-    assert response is not None, "no answer to textDocument/inlineCompletion"
-    assert response.get("err") is None
-    result = response.get("result") or []
+    model_nvim.input("<C-e><Esc>")
+    assert "history" in words, f"no 'history' in {words}; messages: {messages(model_nvim)}"
+
+
+def test_inline_completion_request(model_nvim: Any, project: Path) -> None:
+    source = project / "pkg" / "counter.py"
+    source.write_text(COUNTER + "counter.bu")
+    info = lua(model_nvim, "return T.open(...)", str(source))
+    require(info, "inlineCompletionProvider")
+    # JSON both ways: an all-nil Lua table would reach Python as [], not as a dict.
+    response = json.loads(
+        lua(
+            model_nvim,
+            """
+            local line = vim.api.nvim_buf_line_count(0) - 1
+            local params = vim.lsp.util.make_position_params(0, T.client().offset_encoding)
+            params.position = { line = line, character = #'counter.bu' }
+            params.context = { triggerKind = 1 }
+            local response, err = T.client():request_sync(
+              'textDocument/inlineCompletion', params, T.wait, 0)
+            return vim.json.encode({
+              timeout = err, err = response and response.err, result = response and response.result,
+            })
+            """,
+        )
+    )
+    assert response.get("timeout") is None, f"no answer: {response['timeout']}"
+    assert response.get("err") is None, response["err"]
+    result = response.get("result")
+    # An InlineCompletionList or a bare list of items: both are valid LSP.
     items = result["items"] if isinstance(result, dict) else result
-    assert all(isinstance(item["insertText"], str | dict) for item in items)
+    assert items, f"no suggestion after 'counter.bu'; messages: {messages(model_nvim)}"
+    for item in items:
+        assert isinstance(item["insertText"], str) and item["insertText"].strip()
+        assert "\n" not in item["insertText"]  # the end of a line gets one line
 
 
 def test_quick_fix_inserts_the_colon(nvim: Any, project: Path) -> None:
@@ -305,29 +390,72 @@ def test_fix_file_command(nvim: Any, project: Path) -> None:
     assert lua(nvim, "return T.wait_diagnostics(false)") == []
 
 
-def test_generate_tests_command(nvim: Any, project: Path) -> None:
+def test_generate_tests_command_writes_and_opens_the_test_file(nvim: Any, project: Path) -> None:
     info = lua(nvim, "return T.open(...)", str(project / "pkg" / "calc.py"))
     require(info, "executeCommandProvider", "codegpt.generateTests")
-    generated = lua(
+    # Neovim cannot create files through workspace/applyEdit (no documentChanges), so the server
+    # writes the new file itself and the plugin opens what the command's result names.
+    expected = project / "tests" / "test_calc.py"
+    shown = lua(
         nvim,
         """
         vim.api.nvim_win_set_cursor(0, { 2, 4 })
         vim.cmd('LspCodegptTests')
-        local function find()
-          for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-            local text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\\n')
-            if text:find('def test_') then
-              return { name = vim.api.nvim_buf_get_name(buf), text = text }
-            end
-          end
-        end
-        vim.wait(60000, function() return find() ~= nil end, 50)
-        return find()
+        local want = ...
+        vim.wait(3 * T.wait, function()
+          return vim.api.nvim_buf_get_name(0) == want
+        end, 50)
+        return {
+          name = vim.api.nvim_buf_get_name(0),
+          text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\\n'),
+          modified = vim.bo.modified,
+          windows = #vim.api.nvim_tabpage_list_wins(0),
+        }
         """,
+        str(expected),
     )
-    assert generated is not None, f"no test code appeared; messages: {messages(nvim)}"
-    assert "add(" in generated["text"]
-    assert Path(generated["name"]).name.startswith("test_")
+    assert shown["name"] == str(expected), f"no test file shown; messages: {messages(nvim)}"
+    assert expected.is_file()
+    assert shown["text"] == expected.read_text().rstrip("\n")
+    assert "def test_" in shown["text"] and "add(" in shown["text"]
+    assert not shown["modified"]
+    assert shown["windows"] == 2  # a split: calc.py stays in view
+    assert any("tests added to" in m and "test_calc.py" in m for m in messages(nvim))
+
+
+def test_generate_tests_into_an_existing_file_leaves_the_edit_unsaved(
+    nvim: Any, project: Path
+) -> None:
+    existing = project / "tests" / "test_calc.py"
+    existing.parent.mkdir()
+    by_hand = "def test_by_hand():\n    assert 1 + 1 == 2\n"
+    existing.write_text(by_hand)
+    info = lua(nvim, "return T.open(...)", str(project / "pkg" / "calc.py"))
+    require(info, "executeCommandProvider", "codegpt.generateTests")
+    # An existing file changes through workspace/applyEdit: Neovim edits a buffer, the user saves.
+    shown = lua(
+        nvim,
+        """
+        vim.api.nvim_win_set_cursor(0, { 1, 4 })
+        vim.cmd('LspCodegptTests')
+        local want = ...
+        vim.wait(3 * T.wait, function()
+          return vim.api.nvim_buf_get_name(0) == want and vim.bo.modified
+        end, 50)
+        return {
+          name = vim.api.nvim_buf_get_name(0),
+          text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\\n'),
+          modified = vim.bo.modified,
+        }
+        """,
+        str(existing),
+    )
+    assert shown["name"] == str(existing), f"no test file shown; messages: {messages(nvim)}"
+    assert shown["modified"]
+    assert "def test_by_hand" in shown["text"]
+    assert shown["text"].count("def test_") > 1 and "add(" in shown["text"]
+    assert existing.read_text() == by_hand  # nothing written behind the editor's back
+    assert any("test_calc.py (unsaved)" in m for m in messages(nvim))
 
 
 def health_report(session: Any) -> str:

@@ -1,7 +1,9 @@
 -- Buffer-local commands that run the server's workspace commands on the current buffer.
 --
--- The server answers with a workspace/applyEdit (the fixed file, the new test file), which
--- Neovim's client applies itself; these commands only send the request and report failures.
+-- The server answers with a workspace/applyEdit (the fixed file, tests added to an existing
+-- test file), which Neovim's client applies itself. Neovim cannot create files through an edit
+-- (it announces no `documentChanges`), so the server writes a new test file to disk instead;
+-- either way :LspCodegptTests opens the test file it reports, or the user would never see it.
 local M = {}
 
 M.FIX_FILE = 'codegpt.fixFile'
@@ -23,10 +25,34 @@ local function report(err, result)
   end
 end
 
+--- Show the test file named by a codegpt.generateTests summary `{ path, uri, tests, created }`.
+---@param summary table
+local function show_tests(summary)
+  local path = vim.uri_to_fname(summary.uri)
+  local bufnr = vim.fn.bufadd(path)
+  if vim.api.nvim_buf_is_loaded(bufnr) and not vim.bo[bufnr].modified then
+    -- A buffer left over from before the server wrote the file would show stale text.
+    vim.cmd.checktime(bufnr)
+  end
+  if require('codegpt.config').options.open_tests and vim.fn.bufwinid(bufnr) == -1 then
+    vim.cmd.sbuffer(bufnr)
+  end
+  local unsaved = vim.bo[bufnr].modified and ' (unsaved)' or ''
+  vim.notify(
+    ('codegpt: %d tests added to %s%s'):format(
+      summary.tests or 0,
+      vim.fn.fnamemodify(path, ':~:.'),
+      unsaved
+    ),
+    vim.log.levels.INFO
+  )
+end
+
 ---@param client vim.lsp.Client
 ---@param bufnr integer
 ---@param command lsp.Command
-local function run(client, bufnr, command)
+---@param on_result fun(result: any)|nil  called with a successful, non-empty result
+local function run(client, bufnr, command, on_result)
   if not M.server_offers(client, command.command) then
     vim.notify(
       ('codegpt: this server does not offer %s; update codegpt (pip install -U codegpt)'):format(
@@ -36,10 +62,16 @@ local function run(client, bufnr, command)
     )
     return
   end
+  local function handler(err, result)
+    report(err, result)
+    if not err and on_result and type(result) == 'table' then
+      on_result(result)
+    end
+  end
   if client.exec_cmd then -- Neovim 0.11+
-    client:exec_cmd(command, { bufnr = bufnr }, report)
+    client:exec_cmd(command, { bufnr = bufnr }, handler)
   else
-    client.request('workspace/executeCommand', command, report, bufnr)
+    client.request('workspace/executeCommand', command, handler, bufnr)
   end
 end
 
@@ -64,7 +96,11 @@ function M.generate_tests(client, bufnr)
     title = 'codegpt: Generate Tests for Function',
     command = M.GENERATE_TESTS,
     arguments = { vim.uri_from_bufnr(bufnr), params.position },
-  })
+  }, function(summary)
+    if type(summary.uri) == 'string' then
+      show_tests(summary)
+    end
+  end)
 end
 
 --- Create :LspCodegptFix / :LspCodegptTests (and their keymaps) in one buffer.

@@ -16,6 +16,7 @@ local M = {}
 ---@field cmd string[]|nil        server command; nil keeps lsp/codegpt.lua's `codegpt serve`
 ---@field completion 'auto'|'inline'|'list'|false  'auto': inline where Neovim has it (0.12+)
 ---@field autotrigger boolean     completion list opens on the server's trigger characters
+---@field open_tests boolean      :LspCodegptTests opens the test file in a split when it is not shown
 ---@field keymaps codegpt.Keymaps|false
 ---@field settings table          server settings (camelCase), e.g. { completion = { maxTokens = 32 } }
 
@@ -24,6 +25,7 @@ M.defaults = {
   cmd = nil,
   completion = 'auto',
   autotrigger = true,
+  open_tests = true,
   keymaps = {
     accept = '<Tab>',
     next = '<M-]>',
