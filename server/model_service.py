@@ -120,7 +120,10 @@ class ModelService:
             log.warning("no completions: %s", error)
             if key not in self._reported:
                 self._reported.add(key)
-                self._pending_error = f"codegpt: model unavailable ({error}); completions are off."
+                self._pending_error = (
+                    f"codegpt: model unavailable ({error}); completions are off, repair and test "
+                    "generation go on without the model."
+                )
             return None
         self._failure, self.load_error = None, None
         self._model, self._key = model, key
