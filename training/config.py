@@ -87,6 +87,9 @@ class TrainConfig:
     mix_val_data: str = ""
     # Show the tqdm progress bar (stderr).
     progress: bool = True
+    # Peak FLOP/s of one device (e.g. 7.9e14 for an H200's measured bf16 matmul rate): when set,
+    # the log reports model FLOPs utilisation (PaLM's MFU) next to tokens/s; 0 = not reported.
+    peak_flops: float = 0.0
 
 
 def _parse_value(key: str, text: str, kind: Any) -> Any:

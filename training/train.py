@@ -60,6 +60,7 @@ METRICS_FIELDS = [
     "lr",
     "tokens_per_s",
     "elapsed_s",
+    "mfu",
 ]
 
 
@@ -74,6 +75,8 @@ class TrainResult:
     elapsed_s: float
     tokens_per_s: float
     checkpoint: Path | None
+    # Model FLOPs utilisation of this run (None without --peak_flops).
+    mfu: float | None = None
     # The trained module (unwrapped from DDP; still sharded under FSDP), for tests and scripts.
     model: GPT | None = None
 
@@ -293,6 +296,7 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
     torch.manual_seed(config.seed)  # the same initial parameters on every rank
     batch_rng = np.random.default_rng(config.seed)  # the same global batches on every rank
     model = GPT(model_config).to(device)
+    flops_per_token = model.flops_per_token(block_size)  # before FSDP shards the parameters
     step, tokens_seen, elapsed_before = 0, 0, 0.0
     last_val = None
     checkpoint_path = out_dir / CHECKPOINT_FILE
@@ -343,6 +347,17 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
         return torch.autocast(device_type=device_type, dtype=torch.bfloat16)
 
     tokens_per_step = config.grad_accum_steps * env.world_size * config.batch_size * block_size
+
+    def mfu(tokens_per_s: float) -> float | None:
+        """Achieved model FLOP/s over the peak of all devices (PaLM appendix B)."""
+        if config.peak_flops <= 0:
+            return None
+        return tokens_per_s * flops_per_token / (config.peak_flops * env.world_size)
+
+    def mfu_cell(tokens_per_s: float) -> str:
+        value = mfu(tokens_per_s)
+        return "" if value is None else f"{value:.4f}"
+
     metrics_path = out_dir / METRICS_FILE
     if env.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -459,6 +474,7 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
                         "lr": f"{learning_rate(config, step, time_share):.3e}",
                         "tokens_per_s": f"{tokens_per_s:.0f}",
                         "elapsed_s": f"{elapsed_now_value:.1f}",
+                        "mfu": mfu_cell(tokens_per_s),
                     }
                 )
                 shown = ", ".join(f"{k} {v:.4f}" for k, v in losses.items())
@@ -518,9 +534,11 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
             last_log_time, last_log_tokens = now, tokens_seen
             if config.max_time_s > 0 and time_share > 0:
                 bar.total = min(config.max_steps, int(step / time_share))
-            bar.set_postfix(
-                loss=f"{train_loss:.3f}", lr=f"{lr:.2e}", tok_s=f"{tokens_per_s:.0f}", refresh=False
-            )
+            postfix = {"loss": f"{train_loss:.3f}", "lr": f"{lr:.2e}"}
+            postfix["tok_s"] = f"{tokens_per_s:.0f}"
+            if config.peak_flops > 0:
+                postfix["mfu"] = mfu_cell(tokens_per_s)
+            bar.set_postfix(postfix, refresh=False)
             write_metrics(
                 {
                     "step": step,
@@ -532,6 +550,7 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
                     "lr": f"{lr:.3e}",
                     "tokens_per_s": f"{tokens_per_s:.0f}",
                     "elapsed_s": f"{elapsed_before + now - start_time:.1f}",
+                    "mfu": mfu_cell(tokens_per_s),
                 }
             )
     bar.close()
@@ -541,16 +560,28 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
         logger.warning("stopped on request at step %d; resume with --resume", step)
     elapsed = elapsed_now_value
     run_time = time.perf_counter() - start_time
+    run_tokens_per_s = steps_this_run * tokens_per_step / max(run_time, 1e-9)
     result = TrainResult(
         step=step,
         tokens_seen=tokens_seen,
         train_loss=train_loss,
         val_loss=last_val,
         elapsed_s=elapsed,
-        tokens_per_s=steps_this_run * tokens_per_step / max(run_time, 1e-9),
+        tokens_per_s=run_tokens_per_s,
         checkpoint=checkpoint_path if config.save_checkpoints else None,
+        mfu=mfu(run_tokens_per_s),
         model=unwrap(model),
     )
+    if env.is_main and result.mfu is not None:
+        # Over the whole run (evaluations, checkpoints and compilation included).
+        logger.info(
+            "%.0f tokens/s x %.3g FLOPs/token = %.3g FLOP/s: MFU %.1f%% of %.3g FLOP/s",
+            run_tokens_per_s,
+            flops_per_token,
+            run_tokens_per_s * flops_per_token,
+            100 * result.mfu,
+            config.peak_flops * env.world_size,
+        )
     if env.enabled:
         dist.barrier()
     return result
