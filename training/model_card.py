@@ -37,7 +37,12 @@ def plot_loss(rows: list[dict[str, Any]], out: Path) -> None:
     figure, axis = plt.subplots(figsize=(7, 4), dpi=120)
     tokens = [row["tokens"] / 1e6 for row in rows]
     axis.plot(tokens, [row["train_loss"] for row in rows], label="train", linewidth=1)
-    for key, label in (("val_loss", "validation"), ("val_fim_loss", "validation (FIM)")):
+    series = (
+        ("val_loss", "validation"),
+        ("val_fim_loss", "validation (FIM)"),
+        ("val_mix_loss", "validation (repair pairs)"),
+    )
+    for key, label in series:
         points = [(row["tokens"] / 1e6, row[key]) for row in rows if row.get(key) is not None]
         if points:
             axis.plot(*zip(*points, strict=True), marker="o", markersize=3, label=label)
