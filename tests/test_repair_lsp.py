@@ -441,8 +441,13 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def test_fix_file_with_the_shared_model_still_only_applies_verified_fixes(
-    editor: Editor, uri: str, model_dir: Path
+    editor: Editor, uri: str, model_dir: Path, tmp_path: Path
 ) -> None:
+    # A path of its own, so the server loads the model now (and says so) even when an earlier
+    # test already loaded the same files from their usual place.
+    model_dir_link = tmp_path / "shared-model"
+    model_dir_link.symlink_to(model_dir.resolve(), target_is_directory=True)
+    model_dir = model_dir_link
     statuses: list[Any] = []
 
     def status(params: Any) -> None:
