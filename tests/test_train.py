@@ -192,3 +192,28 @@ def test_sigterm_stops_with_a_checkpoint_that_resumes(tmp_path):
         timeout=120,
     )
     assert resumed.returncode == 0, resumed.stderr
+
+
+def test_training_continues_from_an_exported_model_folder(tmp_path):
+    """--init_from takes the shipped kind of folder (fp16 safetensors + config.json)."""
+    import torch
+    from tiny_corpus import build_tiny_corpus, export_random_tiny, tiny_train_config
+
+    from codegpt.model.configs import model_config
+    from codegpt.training.checkpoint import CheckpointError, load_checkpoint
+    from codegpt.training.train import train
+
+    corpus = build_tiny_corpus(tmp_path / "corpus")
+    folder = export_random_tiny(corpus, tmp_path / "exported")
+    weights = load_checkpoint(folder)["model"]
+    config = tiny_train_config(corpus, tmp_path / "run", init_from=str(folder), max_steps=1)
+    result = train(config, model_config("tiny"))
+    assert result.step == 1
+    # one small step from the folder's weights, not from a fresh initialisation
+    start = weights["wte.weight"]
+    after = result.model.wte.weight.detach().float()
+    assert torch.allclose(after, start, atol=0.05)
+    assert not torch.allclose(after, start, atol=0)
+    (folder / "weights.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="weights.safetensors is missing"):
+        load_checkpoint(folder)

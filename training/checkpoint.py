@@ -54,8 +54,35 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def load_model_folder(folder: Path) -> dict[str, Any]:
+    """Weights of an exported model folder (``weights.safetensors`` + ``config.json``).
+
+    Lets training continue from the shipped model, whose folder holds fp16 weights rather than
+    a ``ckpt.pt``: the result has the checkpoint's ``model`` and ``model_config`` entries only
+    (no optimizer state), which is what ``--init_from`` needs.
+    """
+    import json
+
+    from safetensors.torch import load_file
+
+    weights, config = folder / "weights.safetensors", folder / "config.json"
+    for needed in (weights, config):
+        if not needed.is_file():
+            raise CheckpointError(f"{folder} is not a model folder: {needed.name} is missing")
+    try:
+        state = {key: value.float() for key, value in load_file(str(weights)).items()}
+        model_config = json.loads(config.read_text(encoding="utf-8"))["model"]
+    except Exception as error:  # noqa: BLE001 - any read failure means a corrupt folder
+        raise CheckpointError(f"cannot read model folder {folder}: {error}") from None
+    if "lm_head.weight" not in state and "wte.weight" in state:
+        state["lm_head.weight"] = state["wte.weight"]  # tied, dropped on export
+    return {"model": state, "model_config": model_config}
+
+
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint written by ``save_checkpoint``; errors name the file."""
+    """Read a checkpoint written by ``save_checkpoint`` (or a model folder); errors name it."""
+    if path.is_dir():
+        return load_model_folder(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
