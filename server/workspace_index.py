@@ -8,6 +8,7 @@ completion.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections import OrderedDict
@@ -33,6 +34,25 @@ def document_path(uri_or_path: str) -> Path | None:
             return None
         return Path(url2pathname(unquote(parsed.path)))
     return Path(uri_or_path)
+
+
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, remembered for absolute paths (a relative one depends on the cwd).
+
+    A resolve costs a syscall per path component, and every completion request resolves the
+    same open documents and importer again.
+    """
+    return _resolved_absolute(str(path)) if path.is_absolute() else path.resolve()
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved_absolute(path: str) -> Path:
+    return Path(path).resolve()
+
+
+def _resolved_key(path: Path) -> str:
+    """The ``_open_by_path`` key of a path: resolved and case-normalised."""
+    return os.path.normcase(str(_resolved(path)))
 
 
 class _LruCache(OrderedDict):
@@ -161,7 +181,7 @@ class ModuleResolver:
         for key in self.open_documents:
             path = document_path(key)
             if path is not None:
-                self._open_by_path[os.path.normcase(str(path.resolve()))] = key
+                self._open_by_path[_resolved_key(path)] = key
 
     def open_tables(self) -> list[SymbolTable]:
         """Symbol tables of every open document."""
@@ -169,6 +189,8 @@ class ModuleResolver:
 
     def module_table(self, module: str, level: int, importer: str | None) -> SymbolTable | None:
         """The table of the module an import names, or None when it is not in reach."""
+        if self.workspace is None and not self._open_by_path:
+            return None  # nothing to search: skip the path work
         importer_path = document_path(importer) if importer else None
         path = None
         if self.workspace is not None:
@@ -177,29 +199,24 @@ class ModuleResolver:
             path = self._open_module_path(module, level, importer_path)
         if path is None:
             return None
-        key = self._open_by_path.get(os.path.normcase(str(path.resolve())))
+        key = self._open_by_path.get(_resolved_key(path))
         if key is not None:
             return open_document_table(key, self.open_documents[key])
         return self.workspace.table(path) if self.workspace is not None else None
 
     def _open_module_path(self, module: str, level: int, importer: Path | None) -> Path | None:
         """Resolve against open documents alone (no workspace root: a loose set of files)."""
-        parts = [part for part in module.split(".") if part]
-        if level > 0 and importer is not None:
-            base = importer.resolve().parent
-            for _ in range(level - 1):
-                base = base.parent
-            bases = [base]
-        elif importer is not None:
-            bases = [importer.resolve().parent]
-        else:
+        if not self._open_by_path or importer is None:
             return None
-        for base in bases:
-            target = base.joinpath(*parts)
-            candidates = [target / "__init__.py"]
-            if parts:
-                candidates.insert(0, target.with_suffix(".py"))
-            for candidate in candidates:
-                if os.path.normcase(str(candidate)) in self._open_by_path:
-                    return candidate
+        parts = [part for part in module.split(".") if part]
+        base = _resolved(importer).parent
+        for _ in range(level - 1):
+            base = base.parent
+        target = base.joinpath(*parts)
+        candidates = [target / "__init__.py"]
+        if parts:
+            candidates.insert(0, target.with_suffix(".py"))
+        for candidate in candidates:
+            if os.path.normcase(str(candidate)) in self._open_by_path:
+                return candidate
         return None

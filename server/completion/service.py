@@ -13,7 +13,9 @@ import functools
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from lsprotocol import types
 
@@ -22,9 +24,11 @@ from codegpt.server.completion.engine import (
     DocumentView,
     InlineAnswer,
     ListAnswer,
+    ListPlan,
 )
 from codegpt.server.documents import Document
 from codegpt.server.model_service import ModelService, server_model_service
+from codegpt.server.settings import CompletionSettings
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,26 @@ _KINDS = {
     "keyword": types.CompletionItemKind.Keyword,
     "builtin": types.CompletionItemKind.Function,
 }
+
+
+_PlanT = TypeVar("_PlanT")
+_DecodedT = TypeVar("_DecodedT")
+_AnswerT = TypeVar("_AnswerT")
+
+
+@dataclass(frozen=True)
+class _Steps(Generic[_PlanT, _DecodedT, _AnswerT]):
+    """What differs between request kinds: the engine's three steps and the answer type."""
+
+    answer_type: type[_AnswerT]
+    prepare: Callable[[Any, DocumentView, int, CompletionSettings], _PlanT | _AnswerT]
+    infer: Callable[..., _DecodedT]  # (model, plan, *, deadline, cancelled) on the model thread
+    finish: Callable[[_PlanT, _DecodedT, CompletionSettings], _AnswerT]
+
+
+def _ranked(plan: ListPlan, answer: ListAnswer, settings: CompletionSettings) -> ListAnswer:
+    """A list needs no finishing: inference already ranked and cached the candidates."""
+    return answer
 
 
 class CompletionService:
@@ -90,43 +114,69 @@ class CompletionService:
             return None
         return model, document
 
-    # ------------------------------------------------------------------ inline
-    async def inline(
-        self, params: types.InlineCompletionParams
-    ) -> types.InlineCompletionList | None:
-        """Ghost text at the cursor, or None."""
+    async def _answer(
+        self,
+        kind: str,
+        uri: str,
+        position: types.Position,
+        steps: _Steps[_PlanT, _DecodedT, _AnswerT],
+    ) -> tuple[Document, _AnswerT] | None:
+        """Run one request's prepare, infer and finish steps; None when it has nothing to say.
+
+        Inline and list requests share every rule of the flow (settings, supersession, deadline,
+        cancellation, dropping answers for a changed document); keeping it in one place keeps
+        those rules the same for both. ``steps.answer_type`` tells an answer that ``prepare``
+        could give alone (cache, suppression) from a plan that needs the model.
+        """
         settings = self.server.settings.completion
         if not settings.enable:
             return None
         started = time.perf_counter()
-        uri = params.text_document.uri
         ready = await self._ready(uri)
         if ready is None:
             return None
         model, document = ready
         version = document.version
-        offset = document.offset_at((params.position.line, params.position.character))
-        flag = self._supersede("inline", uri)
+        offset = document.offset_at((position.line, position.character))
+        flag = self._supersede(kind, uri)
         try:
-            plan = self.engine.prepare_inline(model, self._view(document), offset, settings)
-            if isinstance(plan, InlineAnswer):
+            plan = steps.prepare(model, self._view(document), offset, settings)
+            if isinstance(plan, steps.answer_type):
                 answer = plan
             else:
                 deadline = started + settings.time_budget_ms / 1000
                 infer = functools.partial(
-                    self.engine.infer_inline, model, plan, deadline=deadline, cancelled=flag.is_set
+                    steps.infer, model, plan, deadline=deadline, cancelled=flag.is_set
                 )
                 decoded = await self.models.run(infer)
                 document = self.server.documents.get(uri)
                 if flag.is_set() or document is None or document.version != version:
                     return None
-                answer = self.engine.finish_inline(plan, decoded, settings)
+                answer = steps.finish(plan, decoded, settings)
         except asyncio.CancelledError:
             flag.set()
             raise
         finally:
-            self._release("inline", uri, flag)
+            self._release(kind, uri, flag)
         self._finish_status(started)
+        return document, answer
+
+    # ------------------------------------------------------------------ inline
+    async def inline(
+        self, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList | None:
+        """Ghost text at the cursor, or None."""
+        steps = _Steps(
+            InlineAnswer,
+            self.engine.prepare_inline,
+            self.engine.infer_inline,
+            self.engine.finish_inline,
+        )
+        uri = params.text_document.uri
+        result = await self._answer("inline", uri, params.position, steps)
+        if result is None:
+            return None
+        document, answer = result
         log.debug("inline %s: %s %s", uri, answer.source, answer.reason or "")
         if not answer.texts:
             return types.InlineCompletionList(items=[])
@@ -142,38 +192,11 @@ class CompletionService:
     # ------------------------------------------------------------------ completion list
     async def completion(self, params: types.CompletionParams) -> types.CompletionList | None:
         """Identifier and member candidates at the cursor, ranked by the model."""
-        settings = self.server.settings.completion
-        if not settings.enable:
+        steps = _Steps(ListAnswer, self.engine.prepare_list, self.engine.infer_list, _ranked)
+        result = await self._answer("list", params.text_document.uri, params.position, steps)
+        if result is None:
             return None
-        started = time.perf_counter()
-        uri = params.text_document.uri
-        ready = await self._ready(uri)
-        if ready is None:
-            return None
-        model, document = ready
-        version = document.version
-        offset = document.offset_at((params.position.line, params.position.character))
-        flag = self._supersede("list", uri)
-        try:
-            plan = self.engine.prepare_list(model, self._view(document), offset, settings)
-            if isinstance(plan, ListAnswer):
-                answer = plan
-            else:
-                deadline = started + settings.time_budget_ms / 1000
-                infer = functools.partial(
-                    self.engine.infer_list, model, plan, deadline=deadline, cancelled=flag.is_set
-                )
-                answer = await self.models.run(infer)
-                document = self.server.documents.get(uri)
-                if flag.is_set() or document is None or document.version != version:
-                    return None
-        except asyncio.CancelledError:
-            flag.set()
-            raise
-        finally:
-            self._release("list", uri, flag)
-        self._finish_status(started)
-        return self._completion_list(document, answer)
+        return self._completion_list(*result)
 
     @staticmethod
     def _completion_list(document: Document, answer: ListAnswer) -> types.CompletionList:
