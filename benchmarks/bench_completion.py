@@ -247,6 +247,27 @@ def choose_positions(files: list[tuple[str, str]], args: argparse.Namespace) -> 
     return Positions(typing, cold, members)
 
 
+async def rank_members(
+    server: Any, positions: Positions, uris: list[str], all_lines: list[list[str]], name: str
+) -> tuple[list[int | None], list[float]]:
+    """Delete each member name after its ``x.``, ask for the list, restore the line.
+
+    Returns the rank of the real attribute in each list (None when absent) and the latencies;
+    the same loop for both servers, so their numbers are comparable.
+    """
+    ranks: list[int | None] = []
+    latencies: list[float] = []
+    for index, line, column, attribute in positions.members:
+        uri, content = uris[index], all_lines[index][line]
+        server.edit(uri, line, column, len(content), "")
+        labels, elapsed = await server.complete(uri, line, column)
+        server.edit(uri, line, column, column, content[column:])
+        latencies.append(elapsed)
+        ranks.append(labels.index(attribute) if attribute in labels else None)
+        log.debug("%s member %s: %.0f ms", name, attribute, elapsed)
+    return ranks, latencies
+
+
 async def measure_codegpt(
     files: list[tuple[str, str]], positions: Positions, command: list[str], options: Any
 ) -> dict[str, Any]:
@@ -285,15 +306,7 @@ async def measure_codegpt(
         quality.append((bool(items), prediction, truth))
 
     log.info("codegpt: %d member positions", len(positions.members))
-    member_ranks = []
-    list_ms: list[float] = []
-    for index, line, column, attribute in positions.members:
-        uri, content = uris[index], all_lines[index][line]
-        server.edit(uri, line, column, len(content), "")
-        labels, elapsed = await server.complete(uri, line, column)
-        server.edit(uri, line, column, column, content[column:])
-        list_ms.append(elapsed)
-        member_ranks.append(labels.index(attribute) if attribute in labels else None)
+    member_ranks, list_ms = await rank_members(server, positions, uris, all_lines, "codegpt")
     await server.stop()
 
     shown = [q for q in quality if q[0]]
@@ -330,16 +343,7 @@ async def measure_jedi(
         server.edit(uri, line, column, column, content[column:])
         cold_ms.append(elapsed)
         log.debug("jedi cold %d:%d: %.0f ms", line, column, elapsed)
-    member_ranks = []
-    list_ms: list[float] = []
-    for index, line, column, attribute in positions.members:
-        uri, content = uris[index], all_lines[index][line]
-        server.edit(uri, line, column, len(content), "")
-        labels, elapsed = await server.complete(uri, line, column)
-        server.edit(uri, line, column, column, content[column:])
-        list_ms.append(elapsed)
-        member_ranks.append(labels.index(attribute) if attribute in labels else None)
-        log.debug("jedi member %s: %.0f ms", attribute, elapsed)
+    member_ranks, list_ms = await rank_members(server, positions, uris, all_lines, "jedi")
     await server.stop()
     return {
         "timeouts": server.timeouts,
