@@ -10,7 +10,8 @@ on). Everything goes through ``codegpt serve`` over stdio, as an editor would se
   definitions, ``codegpt.training.line_metrics``), and shown vs suppressed is counted;
 * member access: right after ``x.`` (the rest of the line deleted), ``textDocument/completion``:
   is the attribute the code really uses first, or in the top five?
-* cold start: process start to the first inline completion.
+* cold start: process start to the first inline completion;
+* a 100,000-line file (the files concatenated): open to first answer, cold and typing latency.
 
 jedi-language-server answers ``textDocument/completion`` at the same cold and member positions.
 Targets: inline p50 <= 30 ms and p95 <= 100 ms (typing and cold separately), cold start <= 1 s.
@@ -46,6 +47,7 @@ from codegpt.training.line_metrics import edit_similarity, exact_match
 log = logging.getLogger("bench_completion")
 TARGETS = {"p50_ms": 30.0, "p95_ms": 100.0, "cold_start_s": 1.0}
 REQUEST_TIMEOUT_S = 15.0  # a request unanswered this long counts as a miss at this latency
+HUGE_FILE_LINES = 100_000
 MEMBER = re.compile(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*)")
 
 
@@ -307,6 +309,7 @@ async def measure_codegpt(
 
     log.info("codegpt: %d member positions", len(positions.members))
     member_ranks, list_ms = await rank_members(server, positions, uris, all_lines, "codegpt")
+    huge = await measure_huge_file(server, files, positions)
     await server.stop()
 
     shown = [q for q in quality if q[0]]
@@ -322,6 +325,60 @@ async def measure_codegpt(
             "edit_similarity_shown": _mean([edit_similarity(p, t) for _, p, t in shown]),
         },
         "member_access": _member_summary(member_ranks, list_ms),
+        "huge_file": huge,
+    }
+
+
+async def measure_huge_file(
+    server: Server, files: list[tuple[str, str]], positions: Positions
+) -> dict[str, Any]:
+    """The same files concatenated to HUGE_FILE_LINES lines: open, then cold and typing requests.
+
+    Positions are the cold ones of the first file, shifted into each copy of it, so they spread
+    from the top of the document to its end.
+    """
+    copies = []
+    total = 0
+    while total < HUGE_FILE_LINES:
+        for _, text in files:
+            copies.append(text if text.endswith("\n") else text + "\n")
+            total += copies[-1].count("\n")
+    text = "".join(copies)
+    lines = text.split("\n")
+    starts = [0]
+    for chunk in copies[:-1]:
+        starts.append(starts[-1] + chunk.count("\n"))
+    uri = "file:///bench/huge.py"
+    opened = time.perf_counter()
+    server.open(uri, text)
+    first_line = code_lines(copies[0])[0]
+    await server.inline(uri, first_line, utf16(lines[first_line]))
+    open_ms = 1000 * (time.perf_counter() - opened)
+    spots = [(i, line, column) for i, line, column in positions.cold if i == 0]
+    cold_ms: list[float] = []
+    for k, copy_start in enumerate(starts[:: max(1, len(starts) // 20)]):
+        _, line, column = spots[k % len(spots)]
+        line += copy_start
+        content = lines[line]
+        server.edit(uri, line, column, len(content), "")
+        _, elapsed = await server.inline(uri, line, column)
+        server.edit(uri, line, column, column, content[column:])
+        cold_ms.append(elapsed)
+    typing_ms: list[float] = []
+    for _, line in [spot for spot in positions.typing if spot[0] == 0][:2]:
+        line += starts[-len(files)]  # the first file's last copy, near the end of the document
+        content = lines[line]
+        indent = len(content) - len(content.lstrip())
+        server.edit(uri, line, indent, len(content), "")
+        for column in range(indent, len(content)):
+            server.edit(uri, line, column, column, content[column])
+            _, elapsed = await server.inline(uri, line, column + 1)
+            typing_ms.append(elapsed)
+    return {
+        "lines": len(lines),
+        "open_to_first_answer_ms": round(open_ms, 1),
+        "inline_cold": summary(cold_ms),
+        "inline_typing": summary(typing_ms),
     }
 
 

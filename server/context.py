@@ -26,6 +26,7 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from codegpt.server.context_definitions import DefinitionFinder, DefinitionQuery, references_near
+from codegpt.server.context_focus import ByteRegion, focus_region
 from codegpt.server.context_imports import ImportStatement
 from codegpt.server.context_members import MemberContext, member_context
 from codegpt.server.context_position import CursorPosition, cursor_position
@@ -97,9 +98,14 @@ def extract_context_at_offset(
     workspace_root: str | Path | WorkspaceIndex | None = None,
     budget: ContextBudget | None = None,
     count_tokens: TokenCounter | None = None,
+    line_starts: list[int] | None = None,
 ) -> CursorContext:
-    """``extract_context`` for a cursor given as a str offset (clamped to the text)."""
-    source = SourceText(text)
+    """``extract_context`` for a cursor given as a str offset (clamped to the text).
+
+    ``line_starts``, when the caller keeps them current (the server's documents do), saves a scan
+    of the whole text; they must be ``text``'s own.
+    """
+    source = SourceText(text, line_starts)
     offset = max(0, min(offset, len(text)))
     return _extract(
         source, offset, tree, document, open_documents, workspace_root, budget, count_tokens
@@ -111,7 +117,10 @@ _CURRENT_TABLES_SIZE = 8  # a few recently edited documents
 
 
 def current_document_table(
-    source: SourceText, tree: Tree | None, document: str | None
+    source: SourceText,
+    tree: Tree | None,
+    document: str | None,
+    region: ByteRegion | None = None,
 ) -> SymbolTable:
     """The symbol table (and tree) of the document being edited, reused while its text is unchanged.
 
@@ -121,13 +130,19 @@ def current_document_table(
     if tree is not None and tree.root_node.text is None:
         # An edited tree that was not re-parsed has lost its text: it no longer matches any text.
         tree = None
-    key = (document, len(source.text), hash(source.text), id(tree) if tree is not None else None)
+    key = (
+        document,
+        len(source.text),
+        hash(source.text),
+        id(tree) if tree is not None else None,
+        region,
+    )
     table = _CURRENT_TABLES.get(key)
     if table is not None and table.source.text == source.text:
         _CURRENT_TABLES.move_to_end(key)
         return table
     tree = tree if tree is not None else parse(source.text)
-    table = SymbolTable(source, tree, path=document, origin="current")
+    table = SymbolTable(source, tree, path=document, origin="current", region=region)
     _CURRENT_TABLES[key] = table
     while len(_CURRENT_TABLES) > _CURRENT_TABLES_SIZE:
         _CURRENT_TABLES.popitem(last=False)
@@ -145,7 +160,8 @@ def _extract(
     count_tokens: TokenCounter | None,
 ) -> CursorContext:
     budget = budget or ContextBudget()
-    table = current_document_table(source, tree, document)
+    region = focus_region(source, offset)
+    table = current_document_table(source, tree, document, region)
     tree = table.tree
     nodes = scope_nodes(source, tree, offset)
     scopes = tuple(scope_from_node(source, node) for node in reversed(nodes))
@@ -158,6 +174,7 @@ def _extract(
         boundaries = [
             source.line_start(source.line_of(source.str_offset(child.start_byte)))
             for child in tree.root_node.children
+            if region is None or region.holds(child)
         ]
     window = cut_window(
         source,

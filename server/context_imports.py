@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node, Tree
 
+from codegpt.server.context_focus import ByteRegion
 from codegpt.server.context_syntax import node_text
 from codegpt.server.context_text import SourceText
 
@@ -76,7 +77,9 @@ class ImportStatement:
     top_level: bool  # True: only module-level imports are collected (kept for callers' clarity)
 
 
-def module_imports(source: SourceText | str, tree: Tree) -> tuple[ImportStatement, ...]:
+def module_imports(
+    source: SourceText | str, tree: Tree, region: ByteRegion | None = None
+) -> tuple[ImportStatement, ...]:
     """Every import statement in the module, in source order.
 
     Only module-level statement lists are walked (into ``try``/``if``/``with`` blocks, never into
@@ -85,12 +88,20 @@ def module_imports(source: SourceText | str, tree: Tree) -> tuple[ImportStatemen
     """
     source = source if isinstance(source, SourceText) else SourceText(source)
     found: list[ImportStatement] = []
-    _collect(source, tree.root_node, found, top_level=True)
+    _collect(source, tree.root_node, found, top_level=True, region=region)
     return tuple(found)
 
 
-def _collect(source: SourceText, node: Node, found: list[ImportStatement], top_level: bool) -> None:
+def _collect(
+    source: SourceText,
+    node: Node,
+    found: list[ImportStatement],
+    top_level: bool,
+    region: ByteRegion | None = None,
+) -> None:
     for child in node.named_children:
+        if region is not None and not region.holds(child):
+            continue
         if child.type in _IMPORT_TYPES:
             names = _names(child)
             if names:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from tree_sitter import Node, Tree
 
+from codegpt.server.context_focus import ByteRegion
 from codegpt.server.context_imports import ImportStatement, module_imports
 from codegpt.server.context_syntax import (
     decorators_text,
@@ -105,8 +106,10 @@ class SymbolTable:
         *,
         path: str | None = None,
         origin: Origin = "current",
+        region: ByteRegion | None = None,
     ) -> None:
         self.source = source if isinstance(source, SourceText) else SourceText(source)
+        self.region = region
         self.tree = tree
         self.path = path
         self.origin = origin
@@ -116,13 +119,13 @@ class SymbolTable:
         self.classes_by_node: dict[int, str] = {}  # start byte -> qualified class name
         self._rendered: dict[int, Definition] = {}
         self._imports: tuple[ImportStatement, ...] | None = None
-        self._walk(tree.root_node, prefix="", owner=None)
+        self._walk(tree.root_node, prefix="", owner=None, region=region)
 
     @property
     def imports(self) -> tuple[ImportStatement, ...]:
         """The module's import statements (parsed on first use)."""
         if self._imports is None:
-            self._imports = module_imports(self.source, self.tree)
+            self._imports = module_imports(self.source, self.tree, self.region)
         return self._imports
 
     def lookup(self, name: str) -> list[SymbolEntry]:
@@ -191,8 +194,12 @@ class SymbolTable:
             if owner is not None:
                 owner.members.append(entry)
 
-    def _walk(self, container: Node, prefix: str, owner: str | None) -> None:
+    def _walk(
+        self, container: Node, prefix: str, owner: str | None, region: ByteRegion | None = None
+    ) -> None:
         for child in container.named_children:
+            if region is not None and not region.holds(child):
+                continue
             kind = child.type
             if kind == "decorated_definition":
                 inner = child.child_by_field_name("definition")

@@ -49,8 +49,12 @@ class SourceText:
     needs the cursor offset pays for nothing else.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, line_starts: list[int] | None = None) -> None:
         self.text = text
+        if line_starts is not None:
+            # The editor's document keeps its line starts current across edits: rescanning a
+            # 100,000-line text for them would cost tens of milliseconds per request.
+            self.__dict__["line_starts"] = line_starts
 
     @cached_property
     def data(self) -> bytes:

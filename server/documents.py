@@ -88,6 +88,10 @@ class Document:
         self._lines = LineIndex(text)
         self._tree = self._parser.parse(self._bytes) if self._parser is not None else None
 
+    def line_starts(self) -> list[int]:
+        """A copy of the str offset where each line starts (kept current across edits)."""
+        return list(self._lines.starts)
+
     def line_count(self) -> int:
         """Number of lines as the client counts them."""
         return self._lines.line_count()

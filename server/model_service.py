@@ -140,6 +140,10 @@ class ModelService:
         if self._model is not None and self._key == key:
             return self._model
         async with self._load_lock:
+            if self._model is not None and self._key == self._key_source():
+                # Loaded while this request waited for the lock: going through the inference
+                # thread again would queue it behind other requests' inference.
+                return self._model
             loop = asyncio.get_running_loop()
             model = await loop.run_in_executor(self._executor, self.load_sync)
         # Messages go out from the event loop's thread: the transport is not thread-safe.

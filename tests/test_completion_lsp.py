@@ -262,6 +262,48 @@ async def test_list_mid_identifier_replaces_the_typed_prefix(
         assert item.text_edit.new_text.startswith("hi")
 
 
+async def test_invoked_list_with_nothing_typed_offers_names_in_scope(
+    client: LanguageClient, uri: str
+) -> None:
+    text = SOURCE + "answer = "
+    open_document(client, uri, text)
+    line = text.count("\n")
+    result = await _complete(client, uri, line, len("answer = "))
+    assert isinstance(result, types.CompletionList) and result.items
+    labels = [item.label for item in result.items]
+    assert {"counter", "total"} & set(labels)  # defined above the cursor
+    for item in result.items:
+        assert item.text_edit.range.start == item.text_edit.range.end
+        assert item.text_edit.range.start == types.Position(line, len("answer = "))
+    # Still nothing inside a comment.
+    comment = SOURCE + "# see "
+    open_document(client, uri + ".comment.py", comment)
+    quiet = await _complete(client, uri + ".comment.py", line, len("# see "))
+    assert quiet is None or not quiet.items
+
+
+async def test_newer_request_for_the_document_supersedes_the_older(
+    client: LanguageClient, uri: str
+) -> None:
+    # A cold request on another document keeps the single inference thread busy, so the two
+    # requests for this document queue behind it and the second arrives before the first runs.
+    busy_uri = uri.replace(".py", "_busy.py")
+    busy_text = SOURCE * 4 + "value = tot"
+    open_document(client, busy_uri, busy_text)
+    text = SOURCE + "print(value)  # text of its own: no cached answer from another test\n"
+    open_document(client, uri, text)
+    docstring_line, _ = _line_of(text, '"""Area of a rectangle."""')
+    busy = _inline(client, busy_uri, busy_text.count("\n"), len("value = tot"))
+    first = _inline(client, uri, docstring_line + 1, 4)
+    second = _inline(client, uri, text.count("\n") - 1, len("print(value)"))
+    _, older, newer = await asyncio.gather(busy, first, second)
+    assert older is None or not older.items  # stopped, never a stale suggestion
+    assert isinstance(newer, types.InlineCompletionList)
+    # Alone, the same request has a suggestion: the older one was stopped, not merely empty.
+    alone = await _inline(client, uri, docstring_line + 1, 4)
+    assert isinstance(alone, types.InlineCompletionList) and alone.items
+
+
 async def test_status_notification_reports_the_model(client: LanguageClient, uri: str) -> None:
     received: list = []
 

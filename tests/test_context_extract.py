@@ -1,6 +1,6 @@
 from context_helpers import DATA, position_of, read
 
-from codegpt.server.context import extract_context
+from codegpt.server.context import extract_context, extract_context_at_offset
 from codegpt.server.context_position import PositionKind
 from codegpt.server.parsing import parse
 
@@ -70,3 +70,33 @@ def test_stale_edited_tree_is_replaced_by_a_fresh_parse():
     )
     context = extract_context(text, 1, 12, tree=tree)
     assert [s.name for s in context.scopes] == ["f"]
+
+
+def test_huge_module_reads_the_head_and_the_cursor_neighbourhood():
+    from codegpt.server.context_focus import LARGE_DOCUMENT_CHARS
+    from codegpt.server.line_index import line_starts
+
+    head = "import os\nfrom pathlib import Path\n\n\n"
+    fillers = []
+    count = 0
+    while sum(map(len, fillers)) < LARGE_DOCUMENT_CHARS * 1.3:
+        fillers.append(
+            f'def filler_{count}(x):\n    """Filler {count}."""\n    return x + {count}\n\n\n'
+        )
+        count += 1
+    middle, near = count // 2, count - 1500  # near: ~90 KB above the cursor, out of the window
+    tail = (
+        f"def main():\n    a = filler_{middle}(1)\n    b = filler_{near}(2)\n"
+        "    return Path(os.sep)\n"
+    )
+    text = head + "".join(fillers) + tail
+    line = text.count("\n") - 1
+    context = extract_context(text, line, len("    return Path(os.sep)"))
+    names = {definition.name for definition in context.definitions}
+    assert f"filler_{near}" in names  # a neighbour of the cursor
+    assert f"filler_{middle}" not in names  # hundreds of kilobytes away: not read
+    imported = {name.name or name.module for s in context.imports for name in s.names}
+    assert {"os", "Path"} <= imported  # the head is always read
+    # The server passes its own line starts; they must give the same context.
+    again = extract_context_at_offset(text, context.offset, line_starts=line_starts(text))
+    assert again.window == context.window and again.definitions == context.definitions

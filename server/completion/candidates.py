@@ -35,6 +35,9 @@ _BUILTIN_NAMES = tuple(name for name in dir(builtins) if not name.startswith("_"
 # first token is likely does not outrank a fully scored one.
 UNSCORED_TOKEN_PENALTY = -2.0
 MAX_WORD_TOKENS = 4
+# With nothing typed, the names of this file and its imports are what users reach for; a builtin
+# or keyword is one keystroke away anyway, so it needs this much more probability to rank above.
+GENERIC_NAME_PRIOR = -1.5
 
 
 @dataclass(frozen=True)
@@ -164,18 +167,26 @@ def rank_names(
     names: Sequence[NameSource],
     *,
     full_scores: int,
+    norm: float = 0.0,
     deadline: float | None,
     cancelled: Cancelled | None,
 ) -> list[Candidate]:
-    """Score each name's rest after the cursor; the likeliest ``full_scores`` in full."""
+    """Score each name's rest after the cursor; the likeliest ``full_scores`` in full.
+
+    ``norm`` is the log of the probability mass of the tokens that may spell the healed text:
+    scores are conditional on it, as the model's own words are (``model_words``).
+    """
     scored: list[tuple[float, NameSource, list[int]]] = []
     texts = [prompt.healed + name.word[len(partial) :] for name in names]
+    generic_prior = GENERIC_NAME_PRIOR if not partial else 0.0
     encoded = model.tokenizer.encode_batch(texts) if texts else []
     for name, encoding in zip(names, encoded, strict=True):
         continuation = list(encoding.ids)
         if not continuation:
             continue
-        first = float(next_logprobs[continuation[0]])
+        first = float(next_logprobs[continuation[0]]) - norm
+        if name.kind in ("builtin", "keyword"):
+            first += generic_prior
         scored.append(
             (first + UNSCORED_TOKEN_PENALTY * (len(continuation) - 1), name, continuation)
         )
@@ -186,7 +197,9 @@ def rank_names(
         if len(continuation) > 1 and rank < full_scores:
             out_of_time = deadline is not None and time.perf_counter() >= deadline
             if not out_of_time and not (cancelled is not None and cancelled()):
-                logprob = score_continuation(model, past, next_logprobs, continuation)
+                logprob = score_continuation(model, past, next_logprobs, continuation) - norm
+                if name.kind in ("builtin", "keyword"):
+                    logprob += generic_prior
         result.append(Candidate(name.word, logprob, name.source, name.kind, name.detail))
     return result
 
@@ -220,6 +233,10 @@ def list_candidates(
 ) -> tuple[list[Candidate], bool]:
     """Ranked candidates and whether the time budget cut the work short."""
     past, next_logprobs = model.prefill(prompt.ids, cache)
+    healing = vocabulary.allowed(prompt.healed) if prompt.healed else None
+    norm = 0.0
+    if healing is not None and healing.size:
+        norm = float(np.logaddexp.reduce(next_logprobs[healing]))
     found = model_words(
         model,
         vocabulary,
@@ -239,6 +256,7 @@ def list_candidates(
         partial,
         names,
         full_scores=full_scores,
+        norm=norm,
         deadline=deadline,
         cancelled=cancelled,
     )

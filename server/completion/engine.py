@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 Cancelled = Callable[[], bool]
 MAX_BLOCK_LINES = 12
 SINGLE_LINE_MAX_TOKENS = 32  # a line of code rarely needs more; fewer steps, less latency
-LIST_SIZE = 30
+LIST_SIZE = 100  # every name in scope fits when nothing is typed yet; clients filter as one types
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class DocumentView:
     version: int = 0
     open_documents: Mapping[str, str] | None = None
     workspace_root: str | Path | None = None
+    # The text's line starts when the caller keeps them (saves a scan of a huge document).
+    line_starts: list[int] | None = None
 
 
 @dataclass
@@ -93,6 +95,7 @@ class ListPlan:
     healed: HealedPrompt
     names: list[NameSource]
     key: tuple
+    proposals: int = 8  # how many words the model proposes beyond the names in scope
 
 
 @dataclass
@@ -176,6 +179,7 @@ class CompletionEngine:
             open_documents=view.open_documents,
             workspace_root=view.workspace_root,
             extra_cache=self._extra.setdefault(view.uri, {}),
+            line_starts=view.line_starts,
         )
 
     def _fit_ids(
@@ -379,7 +383,9 @@ class CompletionEngine:
         position = prompt.context.position
         offset = prompt.context.offset
         partial = position.partial_word
-        if position.in_comment or position.in_string or not (partial or position.after_dot):
+        # Nothing typed and no '.': the user asked for the list (Ctrl+Space; '.' is the only
+        # trigger character), so offer what may start here: names in scope ranked by the model.
+        if position.in_comment or position.in_string:
             return ListAnswer([], offset, partial, incomplete=False, source="suppressed")
         names = scope_names(prompt.context, partial)
         key = (prompt.text, tuple(n.word for n in names))
@@ -387,7 +393,10 @@ class CompletionEngine:
         if cached is not None:
             return ListAnswer(cached.candidates, offset, partial, cached.incomplete, "cache")
         ids = self._fit_ids(model, prompt, 8)
-        return ListPlan(view, offset, partial, heal(ids, state.vocabulary), names, key)
+        # With nothing typed the model's own words are mostly names that exist nowhere: rank the
+        # names in scope instead. After '.' or mid-word its words are the point.
+        proposals = 8 if partial or position.after_dot else 0
+        return ListPlan(view, offset, partial, heal(ids, state.vocabulary), names, key, proposals)
 
     def infer_list(
         self,
@@ -406,6 +415,7 @@ class CompletionEngine:
             plan.partial,
             plan.names,
             cache=self.kv_cache(model, plan.view.uri),
+            model_count=plan.proposals,
             deadline=deadline,
             cancelled=cancelled,
         )

@@ -125,6 +125,7 @@ def build_prompt(
     open_documents: Mapping[str, str] | None = None,
     workspace_root: str | Path | None = None,
     extra_cache: dict[tuple, str] | None = None,
+    line_starts: list[int] | None = None,
 ) -> CompletionPrompt:
     """The SPM prompt for a cursor at str ``offset`` of ``text``.
 
@@ -141,6 +142,7 @@ def build_prompt(
         workspace_root=workspace_root,
         budget=context_budget(budget),
         count_tokens=count_tokens,
+        line_starts=line_starts,
     )
     window = context.window
     prefix = normalise(window.prefix)

@@ -81,7 +81,13 @@ class CompletionService:
         others = {d.uri: d.text for d in self.server.documents if d.uri != document.uri}
         root = getattr(self.server.workspace, "root_path", None)
         return DocumentView(
-            document.uri, document.text, document.tree, document.version, others, root
+            document.uri,
+            document.text,
+            document.tree,
+            document.version,
+            others,
+            root,
+            document.line_starts(),
         )
 
     def _supersede(self, kind: str, uri: str) -> threading.Event:

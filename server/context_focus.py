@@ -1,0 +1,42 @@
+"""The part of a huge module that context extraction reads: the cursor's neighbourhood and the head.
+
+Walking every definition of a 100,000-line module costs hundreds of milliseconds, and the text
+changes with every keystroke. Past ``LARGE_DOCUMENT_CHARS`` only the top-level statements near the
+cursor and at the head of the file (where imports live) are read; a definition far from both is
+not offered as context, which costs little: the prompt holds a few hundred tokens anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from codegpt.server.context_text import SourceText
+
+LARGE_DOCUMENT_CHARS = 1_000_000  # about 25,000 lines of typical Python
+FOCUS_BYTES = 200_000  # either side of the cursor
+HEAD_BYTES = 65_536  # the imports and module constants at the top
+
+
+@dataclass(frozen=True)
+class ByteRegion:
+    """UTF-8 byte ranges of a module to read: ``[0, head)`` and ``[start, end]``."""
+
+    start: int
+    end: int
+    head: int
+
+    def holds(self, node: Node) -> bool:
+        """Whether a top-level statement overlaps the region."""
+        if node.start_byte < self.head:
+            return True
+        return node.end_byte >= self.start and node.start_byte <= self.end
+
+
+def focus_region(source: SourceText, offset: int) -> ByteRegion | None:
+    """The region to read around str ``offset``, or None when the whole module is small enough."""
+    if len(source.text) <= LARGE_DOCUMENT_CHARS:
+        return None
+    byte = source.byte_offset(offset)
+    return ByteRegion(max(0, byte - FOCUS_BYTES), byte + FOCUS_BYTES, HEAD_BYTES)
