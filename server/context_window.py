@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from codegpt.server.context_text import SourceText
 
 TokenCounter = Callable[[str], int]
+# With a stable start, a prefix that outgrows its budget moves in steps of this many lines.
+START_STRIDE_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,9 @@ class WindowBudget:
 
     prefix: int = 6000  # about 1,500 tokens of code: most of a 2,048-token context
     suffix: int = 2000  # the suffix helps less than the prefix, so it gets less room
-    anchor_to_definition: bool = False  # start the prefix at the enclosing top-level definition
+    # Keep the prefix's start stable for the KV cache: at the enclosing top-level definition, or,
+    # when that is too far, at a line number that is a multiple of START_STRIDE_LINES.
+    anchor_to_definition: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ def cut_window(
             exact=count_tokens is None,
             before=True,
         )
+        if budget.anchor_to_definition:
+            prefix_start = _snapped(source, prefix_start, line)
     suffix_end = _grow(
         text,
         fixed=(cursor, source.line_end(line, with_break=True)),
@@ -131,6 +137,20 @@ def cut_window(
         suffix_truncated=suffix_end < len(text),
         anchored=anchored,
     )
+
+
+def _snapped(source: SourceText, prefix_start: int, cursor_line: int) -> int:
+    """Move a prefix start forward to the next line whose number is a multiple of the stride.
+
+    A prefix cut line by line starts one line later for every line typed, and every such move
+    invalidates the whole KV cache. Snapped, the start stays put for ``START_STRIDE_LINES`` lines
+    of typing, at the price of a few lines of context.
+    """
+    line = source.line_of(prefix_start)
+    if line == 0:
+        return prefix_start
+    snapped = min(-(-line // START_STRIDE_LINES) * START_STRIDE_LINES, cursor_line)
+    return source.line_start(snapped)
 
 
 def _lines_after(source: SourceText, line: int) -> Iterator[tuple[int, int]]:

@@ -1,6 +1,7 @@
 from context_helpers import offset_of, read
 
 from codegpt.server.context import ContextBudget, extract_context_at_offset
+from codegpt.server.context_text import SourceText
 from codegpt.server.context_window import CachedTokenCounter, WindowBudget, cut_window
 
 TEXTWRAP = read("textwrap_copy.py")
@@ -100,3 +101,22 @@ def test_crlf_window_keeps_line_breaks_intact():
     window = cut_window(text, cursor, WindowBudget(prefix=12, suffix=9))
     assert window.prefix == "a = 1\r\nb = 2"
     assert window.suffix == "\r\nc = 3\r\n"
+
+
+def test_a_prefix_start_outgrowing_its_budget_moves_in_strides():
+    from codegpt.server.context_window import START_STRIDE_LINES
+
+    body = "".join(f"    value_{i} = compute({i})\n" for i in range(200))
+    text = "def long_function():\n" + body
+    source = SourceText(text)
+    budget = WindowBudget(prefix=400, suffix=50, anchor_to_definition=True)
+    anchor = (0, len(text))
+    starts = []
+    for line in range(40, 200):
+        cursor = source.line_end(line)
+        window = cut_window(source, cursor, budget, anchor=anchor, boundaries=[0])
+        assert len(window.prefix) <= budget.prefix
+        assert source.line_of(window.prefix_start) % START_STRIDE_LINES == 0
+        starts.append(window.prefix_start)
+    moves = sum(1 for a, b in zip(starts, starts[1:], strict=False) if a != b)
+    assert moves <= len(starts) // START_STRIDE_LINES + 1  # not once per line
