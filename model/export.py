@@ -1,11 +1,14 @@
 """Export a trained GPT to ONNX with a KV cache, plus int8 and fp16 variants.
 
-One graph serves prefill and decode: inputs ``input_ids`` (batch, sequence), ``past_key_values``
-(n_layer, 2, batch, n_head, past, head_dim; past may be 0) and ``logits_index`` (K,: which of the
-new positions get logits, usually just the last); outputs ``logits`` (batch, K, vocab) and
-``present_key_values`` (..., past + sequence, ...). New tokens take positions ``past .. past +
-sequence - 1``: the position offset is the cache length and needs no input of its own (rotary
-positions make cached keys valid for any later query).
+One graph serves prefill and decode. Inputs: ``input_ids`` (batch, sequence), ``logits_index``
+(K,: which of the new positions get logits, usually just the last), then per layer
+``past_key_{i}`` (batch, n_head, head_dim, past) and ``past_value_{i}`` (batch, n_head, past,
+head_dim); past may be 0. Outputs: ``logits`` (batch, K, vocab) and ``present_key_{i}`` /
+``present_value_{i}`` (past + sequence long). Keys are stored transposed so attention uses them
+as they are; a cache per layer (not one stacked tensor) so each call copies it only once, in the
+Concat that appends the new tokens. New tokens take positions ``past .. past + sequence - 1``:
+the position offset is the cache length and needs no input of its own (rotary positions make
+cached keys valid for any later query).
 
 We use the TorchScript exporter (``dynamo=False``): it handles the data-dependent cache length
 with plain ``dynamic_axes`` and produces a compact graph that quantizes cleanly.
@@ -24,20 +27,38 @@ import torch
 
 from codegpt.model import paths
 from codegpt.model.gpt import GPT, ModelConfig
+from codegpt.model.kv_cache import past_input_names, present_output_names
 from codegpt.model.tokens import SPECIAL_TOKENS
 
 logger = logging.getLogger(__name__)
 
 OPSET = 17
-INPUT_NAMES = ["input_ids", "past_key_values", "logits_index"]
-OUTPUT_NAMES = ["logits", "present_key_values"]
-DYNAMIC_AXES = {
-    "input_ids": {0: "batch", 1: "sequence"},
-    "past_key_values": {2: "batch", 4: "past"},
-    "logits_index": {0: "positions"},
-    "logits": {0: "batch", 1: "positions"},
-    "present_key_values": {2: "batch", 4: "total"},
-}
+CACHE_LAYOUT = "per-layer; key (batch, head, head_dim, past), value (batch, head, past, head_dim)"
+
+
+def input_names(n_layer: int) -> list[str]:
+    """The graph's inputs in order (the runtime checks a model file against these)."""
+    return ["input_ids", "logits_index", *past_input_names(n_layer)]
+
+
+def output_names(n_layer: int) -> list[str]:
+    """The graph's outputs in order."""
+    return ["logits", *present_output_names(n_layer)]
+
+
+def dynamic_axes(n_layer: int) -> dict[str, dict[int, str]]:
+    """Batch, sequence and cache-length axes of every input and output."""
+    axes: dict[str, dict[int, str]] = {
+        "input_ids": {0: "batch", 1: "sequence"},
+        "logits_index": {0: "positions"},
+        "logits": {0: "batch", 1: "positions"},
+    }
+    for layer in range(n_layer):
+        axes[f"past_key_{layer}"] = {0: "batch", 3: "past"}
+        axes[f"past_value_{layer}"] = {0: "batch", 2: "past"}
+        axes[f"present_key_{layer}"] = {0: "batch", 3: "total"}
+        axes[f"present_value_{layer}"] = {0: "batch", 2: "total"}
+    return axes
 
 
 class ExportError(RuntimeError):
@@ -45,16 +66,18 @@ class ExportError(RuntimeError):
 
 
 class _CachedGPT(torch.nn.Module):
-    """Wrapper whose ``forward`` is the cached inference path, with named tensors only."""
+    """Wrapper whose ``forward`` is the cached inference path over flat, named tensors."""
 
     def __init__(self, model: GPT) -> None:
         super().__init__()
         self.model = model
 
     def forward(
-        self, input_ids: torch.Tensor, past_key_values: torch.Tensor, logits_index: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.model.forward_with_cache(input_ids, past_key_values, logits_index)
+        self, input_ids: torch.Tensor, logits_index: torch.Tensor, *past: torch.Tensor
+    ) -> tuple[torch.Tensor, ...]:
+        pairs = list(zip(past[0::2], past[1::2], strict=True))
+        logits, presents = self.model.forward_with_cache(input_ids, pairs, logits_index)
+        return (logits, *(tensor for pair in presents for tensor in pair))
 
 
 def export_fp32(model: GPT, path: Path) -> Path:
@@ -63,18 +86,25 @@ def export_fp32(model: GPT, path: Path) -> Path:
     config = model.config
     # Trace with a non-empty cache and T > 1 so no size is specialised to 0 or 1.
     input_ids = torch.zeros(1, 3, dtype=torch.long)
-    past = torch.zeros(config.n_layer, 2, 1, config.n_head, 2, config.head_dim)
     logits_index = torch.tensor([0, 2], dtype=torch.long)
+    past = [
+        tensor
+        for _ in range(config.n_layer)
+        for tensor in (
+            torch.zeros(1, config.n_head, config.head_dim, 2),
+            torch.zeros(1, config.n_head, 2, config.head_dim),
+        )
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings about shape arithmetic are expected
         torch.onnx.export(
             _CachedGPT(model),
-            (input_ids, past, logits_index),
+            (input_ids, logits_index, *past),
             str(path),
-            input_names=INPUT_NAMES,
-            output_names=OUTPUT_NAMES,
-            dynamic_axes=DYNAMIC_AXES,
+            input_names=input_names(config.n_layer),
+            output_names=output_names(config.n_layer),
+            dynamic_axes=dynamic_axes(config.n_layer),
             opset_version=OPSET,
             do_constant_folding=True,
             dynamo=False,
@@ -185,8 +215,9 @@ def export_checkpoint(
         "export": {
             "quantization": "int8-dynamic-matmul" if int8 else "none",
             "opset": OPSET,
-            "inputs": INPUT_NAMES,
-            "outputs": OUTPUT_NAMES,
+            "inputs": input_names(model.config.n_layer),
+            "outputs": output_names(model.config.n_layer),
+            "cache_layout": CACHE_LAYOUT,
             "step": checkpoint.get("step"),
             "tokens_seen": checkpoint.get("tokens_seen"),
             "val_loss": checkpoint.get("val_loss"),

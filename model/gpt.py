@@ -1,14 +1,16 @@
 """The GPT decoder: configuration, attention, MLP, block and model in one readable file.
 
 Training and export both use this module; serving never does (it runs the ONNX export with
-onnxruntime). The forward pass takes optional past keys/values and returns the present ones, so
-one exported graph serves both prompt prefill and single-token decoding. ``ModelConfig`` lives
+onnxruntime). ``forward`` is the training path; ``forward_with_cache`` is the same math over
+per-layer past keys/values, returning the present ones, so one exported graph serves both prompt
+prefill and single-token decoding. ``ModelConfig`` lives
 in its own torch-free module so that the CLI and the runtime can read it without torch.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
@@ -56,35 +58,56 @@ class CausalSelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
         self.dropout = config.dropout
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        cos: torch.Tensor,
-        sin: torch.Tensor,
-        past_kv: torch.Tensor | None = None,
-        attn_mask: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return the output (B, T, C) and the present keys/values (2, B, n_head, P+T, head_dim)."""
+    def _heads(
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Queries, keys and values (B, n_head, T, head_dim), rotary applied to q and k."""
         B, T, C = x.shape  # noqa: N806
         q, k, v = self.c_attn(x).split(C, dim=2)
         q = q.view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # (B, n_head, T, head_dim)
         k = k.view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # (B, n_head, T, head_dim)
         v = v.view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # (B, n_head, T, head_dim)
-        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
-        if past_kv is not None:
-            k = torch.cat((past_kv[0].to(k.dtype), k), dim=2)  # (B, n_head, P+T, head_dim)
-            v = torch.cat((past_kv[1].to(v.dtype), v), dim=2)  # (B, n_head, P+T, head_dim)
-        present = torch.stack((k, v))  # (2, B, n_head, P+T, head_dim)
+        return apply_rotary(q, cos, sin), apply_rotary(k, cos, sin), v
+
+    def _merge(self, y: torch.Tensor) -> torch.Tensor:
+        """(B, n_head, T, head_dim) -> output projection (B, T, C)."""
+        B, _, T, _ = y.shape  # noqa: N806
+        y = y.transpose(1, 2).contiguous().view(B, T, self.n_head * self.head_dim)
+        return self.resid_dropout(self.c_proj(y))
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """Training path (B, T, C) -> (B, T, C), with SDPA's built-in causal mask (fastest)."""
+        q, k, v = self._heads(x, cos, sin)
         y = F.scaled_dot_product_attention(
-            q,
-            k,
-            v,
-            attn_mask=attn_mask,
-            dropout_p=self.dropout if self.training else 0.0,
-            is_causal=attn_mask is None,
+            q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True
         )  # (B, n_head, T, head_dim)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)
-        return self.resid_dropout(self.c_proj(y)), present
+        return self._merge(y)
+
+    def forward_cached(
+        self,
+        x: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+        past_key: torch.Tensor,
+        past_value: torch.Tensor,
+        attn_bias: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Inference path: the same attention as ``forward``, written for a growing cache.
+
+        Keys are cached transposed, (B, n_head, head_dim, P), so ``q @ K`` needs no transpose
+        of the cache, and the scale goes on the T query rows instead of the P+T keys: the only
+        copy of the cache left per call is the concatenation of the new keys/values (SDPA
+        exported as a transpose and a scaling of the whole K). ``attn_bias`` (T, P+T) is 0
+        where a key is visible and -inf where it is not. Returns the output (B, T, C) and the
+        present key (B, n_head, head_dim, P+T) and value (B, n_head, P+T, head_dim).
+        """
+        q, k, v = self._heads(x, cos, sin)
+        q = q * (1.0 / math.sqrt(self.head_dim))  # (B, n_head, T, head_dim)
+        key = torch.cat((past_key, k.transpose(2, 3)), dim=3)  # (B, n_head, head_dim, P+T)
+        value = torch.cat((past_value, v), dim=2)  # (B, n_head, P+T, head_dim)
+        scores = torch.matmul(q, key) + attn_bias  # (B, n_head, T, P+T)
+        y = torch.matmul(torch.softmax(scores, dim=-1), value)  # (B, n_head, T, head_dim)
+        return self._merge(y), key, value
 
 
 class MLP(nn.Module):
@@ -111,19 +134,26 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """Residual attention then residual MLP (training path)."""
+        x = x + self.attn(self.ln_1(x), cos, sin)
+        return x + self.mlp(self.ln_2(x))
+
+    def forward_cached(
         self,
         x: torch.Tensor,
         cos: torch.Tensor,
         sin: torch.Tensor,
-        past_kv: torch.Tensor | None = None,
-        attn_mask: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Residual attention then residual MLP; returns (x, present keys/values)."""
-        attn_out, present = self.attn(self.ln_1(x), cos, sin, past_kv, attn_mask)
+        past_key: torch.Tensor,
+        past_value: torch.Tensor,
+        attn_bias: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The same block over a KV cache; returns (x, present key, present value)."""
+        attn_out, key, value = self.attn.forward_cached(
+            self.ln_1(x), cos, sin, past_key, past_value, attn_bias
+        )
         x = x + attn_out
-        x = x + self.mlp(self.ln_2(x))
-        return x, present
+        return x + self.mlp(self.ln_2(x)), key, value
 
 
 class GPT(nn.Module):
@@ -174,7 +204,7 @@ class GPT(nn.Module):
         )
         x = self.drop(self.wte(idx))  # (B, T, C)
         for block in self.blocks:
-            x, _ = block(x, cos, sin)
+            x = block(x, cos, sin)
         x = self.ln_f(x)
         logits = self.lm_head(x)  # (B, T, vocab)
         loss = None
@@ -187,39 +217,50 @@ class GPT(nn.Module):
     def forward_with_cache(
         self,
         idx: torch.Tensor,
-        past_key_values: torch.Tensor,
+        past: Sequence[tuple[torch.Tensor, torch.Tensor]],
         logits_index: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
         """Inference forward used by the ONNX export: prefill and decode in one graph.
 
-        ``idx`` (B, T) holds the new tokens; ``past_key_values`` (n_layer, 2, B, n_head, P,
-        head_dim) the cached ones (P may be 0). The new tokens take positions P..P+T-1.
-        ``logits_index`` (K,) picks the new positions whose logits are computed (all if None):
-        generation needs only the last one, and the vocabulary projection of every prompt
-        position would cost as much as the rest of the network. Returns logits (B, K, vocab)
-        and the present keys/values (n_layer, 2, B, n_head, P+T, head_dim).
+        ``idx`` (B, T) holds the new tokens; ``past`` one (key, value) pair per layer, keys
+        (B, n_head, head_dim, P) and values (B, n_head, P, head_dim), P may be 0. Separate
+        tensors per layer (not one stacked cache) because slicing layers out of a stacked cache
+        and stacking them back copies the whole cache twice per call. The new tokens take
+        positions P..P+T-1. ``logits_index`` (K,) picks the new positions whose logits are
+        computed (all if None): generation needs only the last one, and the vocabulary
+        projection of every prompt position would cost as much as the rest of the network.
+        Returns logits (B, K, vocab) and the present (key, value) pairs, P+T long.
         """
         T = idx.shape[1]  # noqa: N806
-        P = past_key_values.shape[4]  # noqa: N806
+        P = past[0][1].shape[2]  # noqa: N806
         positions = torch.arange(T, device=idx.device) + P  # (T,)
         cos, sin = rotary_cos_sin(positions, self.config.head_dim, self.config.rope_base)
         # New token i (absolute position P+i) may see every key at position <= P+i.
         key_positions = torch.arange(P + T, device=idx.device)  # (P+T,)
-        attn_mask = key_positions[None, :] <= positions[:, None]  # (T, P+T) bool
+        visible = key_positions[None, :] <= positions[:, None]  # (T, P+T) bool
+        attn_bias = torch.zeros(visible.shape, device=idx.device).masked_fill(
+            ~visible, float("-inf")
+        )  # (T, P+T)
         x = self.wte(idx)  # (B, T, C)
         presents = []
-        for layer, block in enumerate(self.blocks):
-            x, present = block(x, cos, sin, past_key_values[layer], attn_mask)
-            presents.append(present)
+        for block, (past_key, past_value) in zip(self.blocks, past, strict=True):
+            x, key, value = block.forward_cached(x, cos, sin, past_key, past_value, attn_bias)
+            presents.append((key, value))
         if logits_index is not None:
             x = x.index_select(1, logits_index)  # (B, K, C)
         logits = self.lm_head(self.ln_f(x))  # (B, K, vocab)
-        return logits, torch.stack(presents)  # (n_layer, 2, B, n_head, P+T, head_dim)
+        return logits, presents
 
-    def empty_cache(self, batch_size: int = 1) -> torch.Tensor:
-        """A zero-length KV cache for ``forward_with_cache``."""
+    def empty_cache(self, batch_size: int = 1) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """A zero-length KV cache for ``forward_with_cache``: (key, value) per layer."""
         c = self.config
-        return torch.zeros(c.n_layer, 2, batch_size, c.n_head, 0, c.head_dim)
+        return [
+            (
+                torch.zeros(batch_size, c.n_head, c.head_dim, 0),  # keys (B, n_head, head_dim, 0)
+                torch.zeros(batch_size, c.n_head, 0, c.head_dim),  # values (B, n_head, 0, head_dim)
+            )
+            for _ in range(c.n_layer)
+        ]
 
     def configure_optimizer(
         self, weight_decay: float, learning_rate: float, betas: tuple[float, float]

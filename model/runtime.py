@@ -5,17 +5,20 @@ any missing or corrupt file is a one-line ``ModelLoadError`` naming it, so the s
 without suggestions instead of dying.
 
 Prefill runs the prompt in position-aligned chunks of ``RuntimeOptions.prefill_chunk`` tokens
-(0..31, 32..63, ...). A ``KVCache`` that shares a prefix with the new prompt is reused up to the
+(0..63, 64..127, ...). A ``KVCache`` that shares a prefix with the new prompt is reused up to the
 last chunk boundary inside that prefix; the chunks after it are recomputed exactly as a fresh
 run computes them, so cached and fresh runs give bit-identical logits (int8 dynamic quantization
 scales each call's activations as a whole, so a different split would change the last bits).
+
+The graph's cache is one key and one value array per layer (``codegpt.model.kv_cache.Past``); a
+model file exported before that layout is refused at load with a one-line error.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -24,19 +27,30 @@ from typing import Any
 import numpy as np
 
 from codegpt.model import paths
-from codegpt.model.generation import GenerateOptions, Generation, generate, log_softmax
-from codegpt.model.kv_cache import KVCache
+from codegpt.model.generation import (
+    GenerateOptions,
+    Generation,
+    PrefillCancelled,
+    generate,
+    log_softmax,
+)
+from codegpt.model.healing import Vocabulary
+from codegpt.model.kv_cache import KVCache, Past, past_input_names, present_output_names
 from codegpt.model.tokens import END_OF_TEXT_ID, SPECIAL_TOKENS
 
 logger = logging.getLogger(__name__)
 
 ONNXRUNTIME_DISTRIBUTIONS = ("onnxruntime", "onnxruntime-gpu")
-EXPECTED_INPUTS = ("input_ids", "past_key_values", "logits_index")
 FP16_MODEL_FILE = "model.fp16.onnx"
 
 
 class ModelLoadError(RuntimeError):
     """The model folder cannot be used; the one-line message names the file and the reason."""
+
+
+def expected_inputs(n_layer: int) -> tuple[str, ...]:
+    """The inputs of a model file this runtime can drive (``codegpt export`` writes them)."""
+    return ("input_ids", "logits_index", *past_input_names(n_layer))
 
 
 def installed_onnxruntime_distributions() -> list[str]:
@@ -74,8 +88,11 @@ class RuntimeOptions:
     # Intra-op threads (0 = onnxruntime's default: one per core).
     threads: int = 0
     # Prefill chunk in tokens: smaller re-runs fewer tokens per keystroke, larger prefills a cold
-    # prompt in fewer calls (benchmarks/bench_generation.py measures both).
-    prefill_chunk: int = 32
+    # prompt in fewer calls (benchmarks/bench_generation.py measures both). With the shipped
+    # model, 64 prefilled a cold 484-token prompt in 41 ms of CPU against 53 ms with 32, while
+    # typing completions took the same (23 ms p50 either way): a keystroke's completion is
+    # mostly decode steps, so re-running up to 32 more prompt tokens hardly shows.
+    prefill_chunk: int = 64
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -147,6 +164,9 @@ class CodeModel:
         self.n_layer = int(shape["n_layer"])
         self.n_head = int(shape["n_head"])
         self.head_dim = int(shape["n_embd"]) // self.n_head
+        self._vocabulary: Vocabulary | None = None
+        # Asked for by name: ``Past`` relies on the order of the present keys and values.
+        self._outputs = ["logits", *present_output_names(self.n_layer)]
         self.prefill_chunk = max(1, options.prefill_chunk)
         self.special_token_ids: dict[str, int] = {t: i for i, t in enumerate(SPECIAL_TOKENS)}
         self.eos_token_id = END_OF_TEXT_ID
@@ -183,10 +203,13 @@ class CodeModel:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise ModelLoadError(f"corrupt model file {model_file}: {reason}") from None
         inputs = tuple(i.name for i in session.get_inputs())
-        if inputs != EXPECTED_INPUTS:
+        expected = expected_inputs(int(config["model"]["n_layer"]))
+        if inputs != expected:
+            shown = ", ".join(inputs[:4]) + (", ..." if len(inputs) > 4 else "")
             raise ModelLoadError(
-                f"model file {model_file} has inputs {inputs}, expected {EXPECTED_INPUTS}: "
-                "re-export it with codegpt export"
+                f"model file {model_file} has inputs ({shown}), not the per-layer cache "
+                f"({', '.join(expected[:4])}, ...) this version runs: re-export it with "
+                "codegpt export"
             )
         model = cls(session, tokenizer, config, model_dir, model_file, options)
         logger.info("loaded %s on %s", model_file, ", ".join(model.providers))
@@ -201,19 +224,26 @@ class CodeModel:
         """Text of ``ids``, special tokens included."""
         return self.tokenizer.decode(list(ids), skip_special_tokens=False)
 
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """Every token's text, for token healing and other constraints (built on first use)."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary(self.tokenizer, self.vocab_size)
+        return self._vocabulary
+
     # ------------------------------------------------------------------ forward passes
-    def empty_past(self, batch: int = 1) -> np.ndarray:
+    def empty_past(self, batch: int = 1) -> Past:
         """A zero-length key/value cache."""
-        return np.zeros((self.n_layer, 2, batch, self.n_head, 0, self.head_dim), np.float32)
+        return Past.empty(self.n_layer, self.n_head, self.head_dim, batch)
 
     def _run(
-        self, input_ids: np.ndarray, past: np.ndarray, logits_index: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        logits, present = self.session.run(
-            None,
-            {"input_ids": input_ids, "past_key_values": past, "logits_index": logits_index},
-        )
-        return logits, present
+        self, input_ids: np.ndarray, past: Past, logits_index: np.ndarray
+    ) -> tuple[np.ndarray, Past]:
+        feeds = past.feeds()
+        feeds["input_ids"] = input_ids
+        feeds["logits_index"] = logits_index
+        logits, *present = self.session.run(self._outputs, feeds)
+        return logits, Past(tuple(present))
 
     def _logprobs(self, logits: np.ndarray) -> np.ndarray:
         return log_softmax(logits[..., : self.vocab_size].astype(np.float32))
@@ -226,13 +256,29 @@ class CodeModel:
             )
 
     def _prefill_chunks(
-        self, ids: Sequence[int], start: int, past: np.ndarray, want: range
-    ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-        """Run ``ids[start:]`` in aligned chunks; logits for absolute positions in ``want``."""
+        self,
+        ids: Sequence[int],
+        start: int,
+        past: Past,
+        want: range,
+        cache: KVCache | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[Past, dict[int, np.ndarray]]:
+        """Run ``ids[start:]`` in aligned chunks; logits for absolute positions in ``want``.
+
+        ``cancelled`` is asked before each chunk: a cold prompt takes several, and a request
+        superseded by the next keystroke should stop at once. The chunks already run go into
+        ``cache``, so the next request continues from them.
+        """
         logits_at: dict[int, np.ndarray] = {}
         chunk = self.prefill_chunk
         position = start
         while position < len(ids):
+            if cancelled is not None and cancelled():
+                if cache is not None and position > start:
+                    cache.computed_tokens += position - start
+                    cache.store(ids[:position], past, None)
+                raise PrefillCancelled
             end = min(len(ids), (position // chunk + 1) * chunk)
             wanted = [p for p in range(position, end) if p in want]
             index = (
@@ -247,7 +293,7 @@ class CodeModel:
             position = end
         return past, logits_at
 
-    def _reusable(self, cache: KVCache | None, ids: Sequence[int], limit: int) -> tuple[int, Any]:
+    def _reusable(self, cache: KVCache | None, ids: Sequence[int], limit: int) -> tuple[int, Past]:
         """How many tokens to take from ``cache`` (at most ``limit``) and their keys/values."""
         if cache is None or cache.past is None:
             return 0, self.empty_past()
@@ -255,12 +301,18 @@ class CodeModel:
         start = (start // self.prefill_chunk) * self.prefill_chunk
         if start == 0:
             return 0, self.empty_past()
-        return start, np.ascontiguousarray(cache.past[:, :, :, :, :start])
+        return start, cache.past.prefix(start)
 
     def prefill(
-        self, prompt_ids: Sequence[int], cache: KVCache | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Keys/values of the prompt and the log-probs of the next token, via ``cache``."""
+        self,
+        prompt_ids: Sequence[int],
+        cache: KVCache | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[Past, np.ndarray]:
+        """Keys/values of the prompt and the log-probs of the next token, via ``cache``.
+
+        Raises ``PrefillCancelled`` when ``cancelled()`` turns True between two chunks.
+        """
         if not prompt_ids:
             raise ValueError("the prompt is empty: start it with END_OF_TEXT at least")
         self._check_length(len(prompt_ids))
@@ -270,7 +322,9 @@ class CodeModel:
             return cache.past, cache.next_logprobs
         last = len(ids) - 1
         start, past = self._reusable(cache, ids, last)  # the last token always runs
-        past, logits_at = self._prefill_chunks(ids, start, past, range(last, last + 1))
+        past, logits_at = self._prefill_chunks(
+            ids, start, past, range(last, last + 1), cache, cancelled
+        )
         next_logprobs = self._logprobs(logits_at[last])
         if cache is not None:
             cache.reused_tokens += start
@@ -278,7 +332,7 @@ class CodeModel:
             cache.store(ids, past, next_logprobs)
         return past, next_logprobs
 
-    def decode_step(self, tokens: np.ndarray, past: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def decode_step(self, tokens: np.ndarray, past: Past) -> tuple[np.ndarray, Past]:
         """Feed one token per sequence (B,); returns next-token log-probs (B, V) and the cache."""
         logits, present = self._run(tokens.reshape(-1, 1), past, self._last_index)
         return self._logprobs(logits[:, 0]), present

@@ -9,11 +9,12 @@ import pytest
 from completion_helpers import completion_model_dir
 
 from codegpt.model.fim import format_spm_prompt
+from codegpt.model.generation import GenerateOptions
+from codegpt.model.healing import Vocabulary, heal
 from codegpt.model.kv_cache import KVCache
 from codegpt.model.runtime import CodeModel, RuntimeOptions
 from codegpt.model.tokens import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 from codegpt.server.completion.cache import ShownSuggestion, typed_ahead
-from codegpt.server.completion.decoding import Vocabulary, greedy, heal
 from codegpt.server.completion.engine import CompletionEngine, DocumentView, InlinePlan
 from codegpt.server.completion.policy import InlineMode, single_line_stop
 from codegpt.server.completion.prompt import PromptBudget, build_prompt
@@ -46,7 +47,7 @@ def _view(text: str, uri: str = "file:///work/m.py") -> DocumentView:
 
 def test_prompt_is_spm_and_ends_at_the_cursor(model: CodeModel) -> None:
     text = CODE + "\nlength = hyp"
-    counter = Vocabulary(model)  # noqa: F841 - builds without error for the model's vocabulary
+    assert isinstance(model.vocabulary, Vocabulary)  # builds for the model's vocabulary
     budget = PromptBudget.fit(SHOW_ALL, model.max_context, 16)
     prompt = build_prompt(text, len(text), budget, lambda s: len(model.encode(s)))
     assert prompt.text.startswith(FIM_PREFIX + FIM_SUFFIX)
@@ -71,7 +72,7 @@ def test_budget_always_fits_the_model() -> None:
 
 
 def test_kv_reuse_gives_exactly_the_tokens_of_a_fresh_run(model: CodeModel) -> None:
-    vocabulary = Vocabulary(model)
+    vocabulary = model.vocabulary
     engine = CompletionEngine()
     text = CODE + "\n\ndef norm(v):\n    return hyp"
     budget = PromptBudget.fit(SHOW_ALL, model.max_context, 24)
@@ -81,29 +82,27 @@ def test_kv_reuse_gives_exactly_the_tokens_of_a_fresh_run(model: CodeModel) -> N
     for end in range(len(text) - 8, len(text) + 1):  # typing the last characters one by one
         prompt = build_prompt(text[:end], end, budget, counter)
         healed = heal(model.encode(prompt.text), vocabulary)
-        cached = greedy(
-            model, vocabulary, healed, max_new_tokens=12, stop=single_line_stop, cache=cache
+        options = GenerateOptions(
+            max_new_tokens=12, stop_rule=single_line_stop, healed=healed.healed
         )
-        fresh = greedy(model, vocabulary, healed, max_new_tokens=12, stop=single_line_stop)
+        cached = model.generate(healed.ids, options, cache)[0]
+        fresh = model.generate(healed.ids, options)[0]
         assert cached.token_ids == fresh.token_ids
-        assert cached.logprobs == fresh.logprobs
+        assert cached.token_logprobs == fresh.token_logprobs
         outputs.append(cached.text)
     assert cache.reused_tokens > 0  # the cache really was used
 
 
 def test_cancelled_decoding_stops_before_running_the_model(model: CodeModel) -> None:
-    vocabulary = Vocabulary(model)
-    healed = heal(model.encode(format_spm_prompt(CODE, "")), vocabulary)
+    healed = heal(model.encode(format_spm_prompt(CODE, "")), model.vocabulary)
     cache = KVCache()
-    result = greedy(
-        model,
-        vocabulary,
-        healed,
+    options = GenerateOptions(
         max_new_tokens=8,
-        stop=single_line_stop,
-        cache=cache,
+        stop_rule=single_line_stop,
+        healed=healed.healed,
         cancelled=lambda: True,
     )
+    result = model.generate(healed.ids, options, cache)[0]
     assert result.finish_reason == "cancelled" and result.text == ""
     assert cache.computed_tokens == 0
 

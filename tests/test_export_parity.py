@@ -7,9 +7,11 @@ with the KV cache; the int8 model's greedy continuations agree with fp32's on fi
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 import torch
@@ -74,13 +76,17 @@ def test_export_writes_the_model_folder(exported: tuple[Path, Path]) -> None:
 
 
 def test_fp32_onnx_matches_torch_on_prefill_and_cached_decode(exported: tuple[Path, Path]) -> None:
+    """Training forward, torch cached path and onnxruntime fp32 agree within 1e-4."""
     checkpoint, model_dir = exported
     model, _ = load_checkpoint_model(checkpoint)
     onnx_model = session(model_dir / "model.fp32.onnx")
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(0, 512, (2, 40), generator=generator)
+    with torch.no_grad():
+        training_logits, _ = model(ids)
     past_torch = model.empty_cache(2)
-    past_onnx = past_torch.numpy()
+    past_onnx = [tensor.numpy() for pair in past_torch for tensor in pair]
+    names = [f"past_{kind}_{layer}" for layer in range(2) for kind in ("key", "value")]
     # A prefill of 30 tokens, then 10 single-token decode steps through the cache.
     spans = [(0, 30)] + [(t, t + 1) for t in range(30, 40)]
     for start, end in spans:
@@ -88,17 +94,37 @@ def test_fp32_onnx_matches_torch_on_prefill_and_cached_decode(exported: tuple[Pa
         index = torch.arange(end - start)
         with torch.no_grad():
             expected, past_torch = model.forward_with_cache(chunk, past_torch, index)
-        logits, past_onnx = onnx_model.run(
-            None,
-            {
-                "input_ids": chunk.numpy(),
-                "past_key_values": past_onnx,
-                "logits_index": index.numpy(),
-            },
+        np.testing.assert_allclose(
+            expected.numpy(), training_logits[:, start:end].numpy(), atol=1e-4, rtol=1e-4
         )
+        feeds = {"input_ids": chunk.numpy(), "logits_index": index.numpy()}
+        feeds.update(zip(names, past_onnx, strict=True))
+        logits, *past_onnx = onnx_model.run(None, feeds)
         np.testing.assert_allclose(logits, expected.numpy(), atol=1e-4, rtol=1e-4)
-        np.testing.assert_allclose(past_onnx, past_torch.numpy(), atol=1e-4, rtol=1e-4)
-    assert past_onnx.shape[4] == 40
+        for got, want in zip(past_onnx, (t for pair in past_torch for t in pair), strict=True):
+            np.testing.assert_allclose(got, want.numpy(), atol=1e-4, rtol=1e-4)
+    assert past_onnx[0].shape == (2, 2, 32, 40) and past_onnx[1].shape == (2, 2, 40, 32)
+
+
+@pytest.mark.parametrize("name", ["model.fp32.onnx", "model.onnx"])
+def test_the_cache_is_copied_once_per_call(exported: tuple[Path, Path], name: str) -> None:
+    """Each past key/value feeds one Concat (and a Shape): no Split, Transpose or Mul of it.
+
+    And int8 quantization touches only the weight MatMuls: 4 per layer plus the vocabulary
+    projection; the attention MatMuls between activations and the cache stay float.
+    """
+    _, model_dir = exported
+    graph = onnx.load(str(model_dir / name)).graph
+    past_inputs = [i.name for i in graph.input if i.name.startswith("past_")]
+    assert len(past_inputs) == 4
+    for past in past_inputs:
+        consumers = [node.op_type for node in graph.node if past in node.input]
+        copies = [op for op in consumers if op != "Shape"]  # reading a shape copies nothing
+        assert copies == ["Concat"], f"{past} feeds {consumers}"
+    ops = Counter(node.op_type for node in graph.node)
+    if name == "model.onnx":
+        assert ops["MatMulInteger"] == 4 * 2 + 1
+        assert ops["MatMul"] == 2 * 2  # scores and weighted values, per layer
 
 
 def test_int8_greedy_continuations_agree_with_fp32(exported: tuple[Path, Path]) -> None:

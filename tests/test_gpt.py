@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from codegpt.model.configs import MODEL_CONFIGS, model_config
-from codegpt.model.gpt import GPT, ModelConfig
+from codegpt.model.gpt import GPT, ModelConfig, rotary_cos_sin
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,23 @@ def test_cached_path_matches_full_forward(model: GPT) -> None:
             step_logits, past = model.forward_with_cache(idx[:, t : t + 1], past)
             steps.append(step_logits)
     cached = torch.cat([first, second, *steps], dim=1)
-    assert past.shape == (2, 2, 2, 2, 24, 32)  # (n_layer, k/v, batch, n_head, length, head_dim)
+    assert len(past) == 2  # one (key, value) pair per layer
+    for key, value in past:
+        assert key.shape == (2, 2, 32, 24)  # (batch, n_head, head_dim, length): pre-transposed
+        assert value.shape == (2, 2, 24, 32)  # (batch, n_head, length, head_dim)
     assert torch.allclose(cached, full, atol=1e-5)
+
+
+def test_cached_keys_and_values_are_the_training_paths(model: GPT) -> None:
+    """The cache holds exactly the rotated keys and the values the training attention uses."""
+    idx = torch.randint(0, 512, (1, 9))
+    with torch.no_grad():
+        _, past = model.forward_with_cache(idx, model.empty_cache())
+        block = model.blocks[0]
+        cos, sin = rotary_cos_sin(torch.arange(9), model.config.head_dim, model.config.rope_base)
+        _, k, v = block.attn._heads(block.ln_1(model.wte(idx)), cos, sin)
+    assert torch.equal(past[0][0], k.transpose(2, 3))
+    assert torch.equal(past[0][1], v)
 
 
 def test_logits_index_selects_positions(model: GPT) -> None:

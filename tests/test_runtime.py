@@ -1,18 +1,25 @@
-"""The torch-free runtime: loading errors, KV-cache reuse equals a fresh run, stop rules, n-best."""
+"""The torch-free runtime: loading errors, KV-cache reuse equals a fresh run, stop rules, n-best.
+
+And the options editor completion needs: cancellation, a text stop rule, token healing and an
+early stop for sequences that can no longer reach a confidence threshold.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 from tiny_corpus import build_tiny_corpus, export_random_tiny
 
 from codegpt.model.generation import GenerateOptions
-from codegpt.model.kv_cache import KVCache, common_prefix_length
+from codegpt.model.healing import MAX_HEALING_STEPS, constrain, heal
+from codegpt.model.kv_cache import KVCache, Past, common_prefix_length
 from codegpt.model.runtime import (
     CodeModel,
     ModelLoadError,
@@ -262,3 +269,177 @@ def test_bad_requests_are_value_errors(model: CodeModel) -> None:
         model.generate(list(range(200)))
     with pytest.raises(ValueError, match="num_return_sequences"):
         model.generate([1, 2], GenerateOptions(num_return_sequences=0))
+
+
+def test_old_stacked_cache_model_is_a_one_line_re_export_error(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """A model file exported with one stacked cache input is refused, with what to do."""
+    broken = copy_model(model_dir, tmp_path)
+    tensor = onnx.helper.make_tensor_value_info
+    graph = onnx.helper.make_graph(
+        [
+            onnx.helper.make_node("Identity", ["past_key_values"], ["present_key_values"]),
+            onnx.helper.make_node("Identity", ["input_ids"], ["logits"]),
+        ],
+        "old",
+        [
+            tensor("input_ids", onnx.TensorProto.INT64, ["batch", "sequence"]),
+            tensor("past_key_values", onnx.TensorProto.FLOAT, [2, 2, "batch", 2, "past", 32]),
+            tensor("logits_index", onnx.TensorProto.INT64, ["positions"]),
+        ],
+        [
+            tensor("logits", onnx.TensorProto.INT64, ["batch", "sequence"]),
+            tensor("present_key_values", onnx.TensorProto.FLOAT, [2, 2, "batch", 2, "past", 32]),
+        ],
+    )
+    old = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+    old.ir_version = 8
+    onnx.save(old, str(broken / "model.onnx"))
+    with pytest.raises(ModelLoadError, match="re-export it with codegpt export") as error:
+        CodeModel.load(RuntimeOptions(model_dir=broken))
+    assert "past_key_values" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_past_slices_rows_and_feeds_every_layer() -> None:
+    rng = np.random.default_rng(0)
+    keys = [rng.standard_normal((3, 2, 4, 5)).astype(np.float32) for _ in range(2)]
+    values = [rng.standard_normal((3, 2, 5, 4)).astype(np.float32) for _ in range(2)]
+    past = Past((keys[0], values[0], keys[1], values[1]))
+    assert (past.n_layer, past.batch, past.length) == (2, 3, 5)
+    assert list(past.feeds()) == ["past_key_0", "past_value_0", "past_key_1", "past_value_1"]
+    prefix = past.prefix(2)
+    assert prefix.length == 2 and all(a.flags.c_contiguous for a in prefix.arrays)
+    assert np.array_equal(prefix.arrays[2], keys[1][..., :2])
+    assert np.array_equal(prefix.arrays[3], values[1][:, :, :2])
+    rows = past.take([2, 0])
+    assert rows.batch == 2 and np.array_equal(rows.arrays[1][0], values[0][2])
+    repeated = Past.empty(2, 2, 4).repeat(3)
+    assert (repeated.batch, repeated.length) == (3, 0)
+
+
+def test_cancelled_before_the_model_runs_returns_nothing(model: CodeModel) -> None:
+    cache = KVCache()
+    options = GenerateOptions(max_new_tokens=5, num_return_sequences=2, cancelled=lambda: True)
+    generations = model.generate(model.encode(CODE[:80]), options, cache)
+    assert [(g.finish_reason, g.token_ids, g.text) for g in generations] == [
+        ("cancelled", [], ""),
+        ("cancelled", [], ""),
+    ]
+    assert cache.computed_tokens == 0 and cache.past is None
+
+
+def cancel_after(calls: int) -> Callable[[], bool]:
+    """A cancel flag that turns True at its ``calls``-th question."""
+    asked = [0]
+
+    def cancelled() -> bool:
+        asked[0] += 1
+        return asked[0] >= calls
+
+    return cancelled
+
+
+def test_cancelling_between_prefill_chunks_keeps_the_chunks_already_run(
+    model: CodeModel,
+) -> None:
+    prompt = model.encode(CODE)[:40]  # five chunks of 8
+    cache = KVCache()
+    # Asked once before the prefill, then before each chunk: the 4th question stops chunk 3.
+    options = GenerateOptions(max_new_tokens=4, cancelled=cancel_after(4))
+    cut = model.generate(prompt, options, cache)[0]
+    assert cut.finish_reason == "cancelled" and cut.token_ids == []
+    assert cache.token_ids == prompt[:16] and cache.next_logprobs is None
+    assert cache.computed_tokens == 16
+    resumed = model.generate(prompt, GenerateOptions(max_new_tokens=4), cache)[0]
+    fresh = model.generate(prompt, GenerateOptions(max_new_tokens=4))[0]
+    assert resumed.token_ids == fresh.token_ids
+    assert resumed.token_logprobs == fresh.token_logprobs
+    assert cache.reused_tokens == 16  # the next request started after the two chunks
+
+
+def test_cancelling_between_decode_steps_returns_the_tokens_so_far(model: CodeModel) -> None:
+    prompt = model.encode(CODE)[:20]  # three chunks of 8
+    free = model.generate(prompt, GenerateOptions(max_new_tokens=8, stop_at_special_tokens=False))[
+        0
+    ]
+    # 1 question before the prefill, 3 before its chunks, then one before each decode step:
+    # the 6th stops the second decode step, after the first token and the step that gave the 2nd.
+    options = GenerateOptions(
+        max_new_tokens=8, stop_at_special_tokens=False, cancelled=cancel_after(6)
+    )
+    cut = model.generate(prompt, options)[0]
+    assert cut.finish_reason == "cancelled"
+    assert cut.token_ids == free.token_ids[:2]
+
+
+def test_stop_rule_cuts_the_text_where_it_says(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    options = GenerateOptions(max_new_tokens=20, stop_at_special_tokens=False)
+    free = model.generate(prompt, options)[0]
+    assert len(free.text) > 4
+    seen: list[str] = []
+
+    def stop_after_four_characters(text: str) -> int | None:
+        seen.append(text)
+        return 4 if len(text) > 4 else None
+
+    options.stop_rule = stop_after_four_characters
+    stopped = model.generate(prompt, options)[0]
+    assert stopped.finish_reason == "stop" and stopped.text == free.text[:4]
+    assert len(stopped.token_ids) < len(free.token_ids)
+    assert all(free.text.startswith(text) for text in seen)  # it saw the text as it grew
+
+
+def test_healing_spells_the_last_token_first(model: CodeModel) -> None:
+    ids = model.encode(CODE[: CODE.index("TextWrapper") + 4])  # ends inside a word
+    healed = heal(ids, model.vocabulary)
+    assert healed.healed and healed.ids == ids[:-1]
+    options = GenerateOptions(max_new_tokens=6, healed=healed.healed, stop_at_special_tokens=False)
+    generation = model.generate(healed.ids, options)[0]
+    full = model.decode(generation.token_ids)
+    assert full.startswith(healed.healed) and generation.text == full[len(healed.healed) :]
+    # The first token is the likeliest of those that can spell the healed text, renormalised.
+    logprobs = model.next_token_logprobs(healed.ids)
+    allowed = model.vocabulary.allowed(healed.healed)
+    first = generation.token_ids[0]
+    assert first == int(allowed[np.argmax(logprobs[allowed])])
+    expected = float(logprobs[first] - np.logaddexp.reduce(logprobs[allowed]))
+    assert generation.token_logprobs[0] == pytest.approx(expected, abs=1e-5)
+    # Healing tokens do not count toward max_new_tokens.
+    healing_tokens = len(generation.token_ids) - 6
+    assert generation.finish_reason == "length" and 1 <= healing_tokens <= MAX_HEALING_STEPS
+    # Beam search honours the constraint too.
+    options.num_return_sequences = 3
+    beams = model.generate(healed.ids, options)
+    assert len(beams) == 3
+    assert all(model.decode(b.token_ids).startswith(healed.healed) for b in beams)
+
+
+def test_text_no_token_can_spell_is_unhealed(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    assert model.vocabulary.allowed("\u4e2d\u6587").size == 0
+    generation = model.generate(prompt, GenerateOptions(max_new_tokens=4, healed="\u4e2d\u6587"))[0]
+    assert generation.finish_reason == "unhealed" and generation.text == ""
+
+
+def test_constrain_renormalises_over_the_allowed_tokens() -> None:
+    logprobs = np.log(np.asarray([0.5, 0.25, 0.125, 0.125]))
+    constrained = constrain(logprobs, np.asarray([1, 3]))
+    assert np.isneginf(constrained[[0, 2]]).all()
+    assert np.exp(constrained[[1, 3]]).tolist() == pytest.approx([2 / 3, 1 / 3])
+
+
+def test_hopeless_sequences_stop_after_k_tokens(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    base = {"max_new_tokens": 12, "stop_at_special_tokens": False}
+    free = model.generate(prompt, GenerateOptions(**base))[0]
+    assert len(free.token_ids) == 12
+    # An untrained model is far from sure of anything: a mean over 0 can never be reached.
+    hopeless = GenerateOptions(**base, min_mean_logprob=0.0, min_mean_logprob_after=3)
+    stopped = model.generate(prompt, hopeless)[0]
+    assert stopped.finish_reason == "low_confidence"
+    assert stopped.token_ids == free.token_ids[:3]
+    # A threshold under the mean the sequence keeps never stops it.
+    lenient = GenerateOptions(**base, min_mean_logprob=min(free.token_logprobs) - 1.0)
+    assert model.generate(prompt, lenient)[0].token_ids == free.token_ids

@@ -14,20 +14,18 @@ import builtins
 import keyword
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from codegpt.model.kv_cache import KVCache
+from codegpt.model.generation import score_continuation
+from codegpt.model.healing import HealedPrompt, Vocabulary
+from codegpt.model.kv_cache import KVCache, Past
 from codegpt.model.runtime import CodeModel
-from codegpt.server.completion.decoding import (
-    Cancelled,
-    HealedPrompt,
-    Vocabulary,
-    score_continuation,
-)
 from codegpt.server.context import CursorContext
+
+Cancelled = Callable[[], bool]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _BUILTIN_NAMES = tuple(name for name in dir(builtins) if not name.startswith("_"))
@@ -104,7 +102,7 @@ def _word_prefix(text: str) -> tuple[str, bool]:
 def model_words(
     model: CodeModel,
     vocabulary: Vocabulary,
-    past: np.ndarray,
+    past: Past,
     next_logprobs: np.ndarray,
     prompt: HealedPrompt,
     partial: str,
@@ -160,7 +158,7 @@ def model_words(
 
 def rank_names(
     model: CodeModel,
-    past: np.ndarray,
+    past: Past,
     next_logprobs: np.ndarray,
     prompt: HealedPrompt,
     partial: str,

@@ -18,11 +18,12 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from codegpt.model.fim import format_spm_prompt
+from codegpt.model.generation import GenerateOptions, Generation
+from codegpt.model.healing import HealedPrompt, Vocabulary, heal
 from codegpt.model.kv_cache import KVCache
 from codegpt.model.runtime import CodeModel
 from codegpt.server.completion.cache import LRU, ShownSuggestion, typed_ahead
 from codegpt.server.completion.candidates import Candidate, NameSource, list_candidates, scope_names
-from codegpt.server.completion.decoding import Decoded, HealedPrompt, Vocabulary, greedy, heal
 from codegpt.server.completion.policy import (
     InlineMode,
     block_stop,
@@ -135,7 +136,7 @@ class CompletionEngine:
         if self._state is None or self._state.model is not model:
             self._state = _ModelState(
                 model=model,
-                vocabulary=Vocabulary(model),
+                vocabulary=model.vocabulary,
                 count_tokens=CachedTokenCounter(lambda text: len(model.encode(text))),
             )
             self._results.clear()
@@ -275,27 +276,24 @@ class CompletionEngine:
         *,
         deadline: float | None = None,
         cancelled: Cancelled | None = None,
-    ) -> Decoded:
+    ) -> Generation:
         """Run the model for a plan (on the inference thread)."""
-        state = self.state(model)
         if plan.mode is InlineMode.MULTI_LINE:
             indent = len(plan.cursor_line.before.expandtabs(8))
             stop = block_stop(max(1, indent), MAX_BLOCK_LINES)
         else:
             stop = single_line_stop
-        return greedy(
-            model,
-            state.vocabulary,
-            plan.healed,
+        options = GenerateOptions(
             max_new_tokens=plan.max_new_tokens,
-            stop=stop,
-            cache=self.kv_cache(model, plan.view.uri),
-            deadline=deadline,
+            stop_rule=stop,
+            healed=plan.healed.healed,
             cancelled=cancelled,
+            time_budget_s=None if deadline is None else max(0.0, deadline - time.perf_counter()),
         )
+        return model.generate(plan.healed.ids, options, self.kv_cache(model, plan.view.uri))[0]
 
     def finish_inline(
-        self, plan: InlinePlan, decoded: Decoded, settings: CompletionSettings
+        self, plan: InlinePlan, decoded: Generation, settings: CompletionSettings
     ) -> InlineAnswer:
         """Postprocess the model's text into at most one suggestion and remember it."""
         prompt_tokens = len(plan.healed.ids)
