@@ -39,6 +39,9 @@ class CompletionSettings:
     enable: bool = True
     max_tokens: int = field(default=48, metadata=_bounds(1, 1024))
     multi_line: bool = True
+    # Suggestions for an explicitly invoked inline completion (the editor's "trigger" or "next"
+    # command); automatic requests, one per keystroke, always get one: that is the fast path.
+    alternatives: int = field(default=3, metadata=_bounds(1, 8))
     # Mean token log-probability below which a suggestion is dropped; 0 would drop everything.
     confidence_threshold: float = field(default=-2.5, metadata=_bounds(-100.0, 0.0))
     # Budgets sized for the shipped model's 512-token context with room to generate: a short

@@ -78,13 +78,14 @@ def uri(request) -> str:
     return f"file:///work/{request.node.originalname}_{len(request.node.name)}.py"
 
 
-def _inline(client: LanguageClient, uri: str, line: int, character: int):
+def _inline(client: LanguageClient, uri: str, line: int, character: int, invoked: bool = False):
+    kind = types.InlineCompletionTriggerKind
     return client.text_document_inline_completion_async(
         types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             position=types.Position(line, character),
             context=types.InlineCompletionContext(
-                trigger_kind=types.InlineCompletionTriggerKind.Automatic
+                trigger_kind=kind.Invoked if invoked else kind.Automatic
             ),
         )
     )
@@ -122,6 +123,23 @@ async def test_end_of_line_gives_one_line_at_the_cursor(client: LanguageClient, 
     _assert_at_cursor(result.items, line, len("counter.bu"))
     for item in result.items:
         assert "\n" not in item.insert_text and item.insert_text.strip()
+
+
+async def test_invoked_request_offers_distinct_alternatives(
+    client: LanguageClient, uri: str
+) -> None:
+    text = SOURCE + "result = total(counter."
+    open_document(client, uri, text)
+    line, column = text.count("\n"), len("result = total(counter.")
+    automatic = await _inline(client, uri, line, column)
+    invoked = await _inline(client, uri, line, column, invoked=True)
+    assert isinstance(automatic, types.InlineCompletionList) and len(automatic.items) == 1
+    assert isinstance(invoked, types.InlineCompletionList)
+    texts = [item.insert_text for item in invoked.items]
+    assert 2 <= len(texts) <= 3 and len(set(texts)) == len(texts)
+    _assert_at_cursor(invoked.items, line, column)
+    for inserted in texts:
+        assert "\n" not in inserted and inserted.strip()
 
 
 async def test_mid_line_never_duplicates_the_closing_brackets(

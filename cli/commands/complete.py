@@ -29,6 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="PATH", help="model folder (default: the bundled one)")
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0 = auto)")
     parser.add_argument("--no-multi-line", action="store_true", help="single-line suggestions only")
+    parser.add_argument(
+        "--alternatives",
+        type=int,
+        default=1,
+        metavar="N",
+        help="up to N different suggestions, best first (a beam search; default 1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +76,12 @@ def run(args: argparse.Namespace) -> int:
     engine = CompletionEngine()
     started = time.perf_counter()
     answer = engine.complete_inline(
-        model, view, offset, settings, time_budget_s=settings.time_budget_ms / 1000
+        model,
+        view,
+        offset,
+        settings,
+        time_budget_s=settings.time_budget_ms / 1000,
+        alternatives=max(1, args.alternatives),
     )
     latency_ms = 1000 * (time.perf_counter() - started)
     ranked = None

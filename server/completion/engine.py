@@ -84,6 +84,7 @@ class InlinePlan:
     key: tuple
     max_new_tokens: int
     eol: str
+    alternatives: int = 1  # > 1: a beam search of that width, for an explicitly invoked request
 
 
 @dataclass
@@ -213,8 +214,15 @@ class CompletionEngine:
         view: DocumentView,
         offset: int,
         settings: CompletionSettings,
+        *,
+        alternatives: int = 1,
     ) -> InlinePlan | InlineAnswer:
-        """Decide whether to suggest, build the prompt, and answer from the caches if possible."""
+        """Decide whether to suggest, build the prompt, and answer from the caches if possible.
+
+        ``alternatives`` > 1 asks for that many different suggestions at most (an explicitly
+        invoked request: the user is waiting for choices, not typing on).
+        """
+        alternatives = max(1, alternatives)
         state = self.state(model)
         max_new = max(1, settings.max_tokens)
         prompt = self._prompt(model, view, offset, settings, max_new)
@@ -233,7 +241,7 @@ class CompletionEngine:
             following=following,
         )
         rest = typed_ahead(self._shown.get(view.uri), prompt.prefix, prompt.suffix)
-        if rest is not None:
+        if rest is not None and alternatives == 1:
             shown = self._shown[view.uri]
             return InlineAnswer(
                 [self._to_document(rest, view)],
@@ -242,7 +250,7 @@ class CompletionEngine:
                 mean_logprob=shown.mean_logprob,
                 mode=mode,
             )
-        key = (mode, prompt.text, max_new, settings.confidence_threshold)
+        key = (mode, prompt.text, max_new, settings.confidence_threshold, alternatives)
         cached = self._results.get(key)
         if cached is not None:
             answer = InlineAnswer(
@@ -266,6 +274,7 @@ class CompletionEngine:
             cursor_line=cursor_line,
             key=key,
             max_new_tokens=max_new,
+            alternatives=alternatives,
             eol="\r\n" if "\r\n" in view.text[max(0, offset - 4000) : offset + 4000] else "\n",
         )
 
@@ -276,8 +285,8 @@ class CompletionEngine:
         *,
         deadline: float | None = None,
         cancelled: Cancelled | None = None,
-    ) -> Generation:
-        """Run the model for a plan (on the inference thread)."""
+    ) -> list[Generation]:
+        """Run the model for a plan (on the inference thread): one sequence, or a beam's best."""
         if plan.mode is InlineMode.MULTI_LINE:
             indent = len(plan.cursor_line.before.expandtabs(8))
             stop = block_stop(max(1, indent), MAX_BLOCK_LINES)
@@ -285,19 +294,21 @@ class CompletionEngine:
             stop = single_line_stop
         options = GenerateOptions(
             max_new_tokens=plan.max_new_tokens,
+            num_return_sequences=plan.alternatives,
             stop_rule=stop,
             healed=plan.healed.healed,
             cancelled=cancelled,
             time_budget_s=None if deadline is None else max(0.0, deadline - time.perf_counter()),
         )
-        return model.generate(plan.healed.ids, options, self.kv_cache(model, plan.view.uri))[0]
+        return model.generate(plan.healed.ids, options, self.kv_cache(model, plan.view.uri))
 
     def finish_inline(
-        self, plan: InlinePlan, decoded: Generation, settings: CompletionSettings
+        self, plan: InlinePlan, generations: list[Generation], settings: CompletionSettings
     ) -> InlineAnswer:
-        """Postprocess the model's text into at most one suggestion and remember it."""
+        """Postprocess the model's sequences into suggestions (distinct, best first)."""
         prompt_tokens = len(plan.healed.ids)
-        if decoded.finish_reason == "cancelled":
+        best = generations[0] if generations else None
+        if best is None or any(g.finish_reason == "cancelled" for g in generations):
             return InlineAnswer(
                 [], plan.offset, "model", "cancelled", mode=plan.mode, prompt_tokens=prompt_tokens
             )
@@ -306,27 +317,33 @@ class CompletionEngine:
             max_lines=MAX_BLOCK_LINES,
             min_mean_logprob=settings.confidence_threshold,
         )
-        suggestion = postprocess(decoded.text, decoded.mean_logprob, plan.cursor_line, options)
-        if suggestion is None:
+        suggestions = []
+        for generation in generations:
+            suggestion = postprocess(
+                generation.text, generation.mean_logprob, plan.cursor_line, options
+            )
+            if suggestion is not None and all(s.text != suggestion.text for s in suggestions):
+                suggestions.append(suggestion)
+        if not suggestions:
             reason = (
                 "low confidence"
-                if decoded.mean_logprob < settings.confidence_threshold
+                if best.mean_logprob < settings.confidence_threshold
                 else "nothing useful"
             )
             answer = InlineAnswer(
-                [], plan.offset, "model", reason, decoded.mean_logprob, plan.mode, prompt_tokens
+                [], plan.offset, "model", reason, best.mean_logprob, plan.mode, prompt_tokens
             )
         else:
             answer = InlineAnswer(
-                [suggestion.text],
+                [suggestion.text for suggestion in suggestions],
                 plan.offset,
                 "model",
                 None,
-                suggestion.mean_logprob,
+                suggestions[0].mean_logprob,
                 plan.mode,
                 prompt_tokens,
             )
-        if decoded.finish_reason != "time":  # a cut-short answer must not be served again
+        if all(g.finish_reason != "time" for g in generations):  # cut short: not served again
             self._results.put(plan.key, answer)
         self._remember(plan.view.uri, plan.prompt, answer)
         answer.texts = [self._to_document(text, plan.view, plan.eol) for text in answer.texts]
@@ -358,9 +375,10 @@ class CompletionEngine:
         settings: CompletionSettings,
         *,
         time_budget_s: float | None = None,
+        alternatives: int = 1,
     ) -> InlineAnswer:
         """All three steps in the calling thread (``codegpt complete``, benchmarks)."""
-        plan = self.prepare_inline(model, view, offset, settings)
+        plan = self.prepare_inline(model, view, offset, settings, alternatives=alternatives)
         if isinstance(plan, InlineAnswer):
             return plan
         deadline = None if time_budget_s is None else time.perf_counter() + time_budget_s

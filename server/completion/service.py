@@ -172,9 +172,14 @@ class CompletionService:
         self, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
         """Ghost text at the cursor, or None."""
+        invoked = (
+            params.context is not None
+            and params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+        )
+        alternatives = self.server.settings.completion.alternatives if invoked else 1
         steps = _Steps(
             InlineAnswer,
-            self.engine.prepare_inline,
+            functools.partial(self.engine.prepare_inline, alternatives=alternatives),
             self.engine.infer_inline,
             self.engine.finish_inline,
         )
