@@ -159,7 +159,14 @@ def _punctuation(
         boundaries.append((token.end, token, following))
     for position, left, right in boundaries:
         stack = stacks.get(position, ())
-        at_end = position in (code_end, before_colon)
+        # Before a closer that belongs to an outer bracket, the inner expression must end.
+        closes_outer = (
+            right is not None
+            and right.text in CLOSING
+            and bool(stack)
+            and OPENING[stack[-1]] != right.text
+        )
+        at_end = position in (code_end, before_colon) or closes_outer
         for mark in INSERTABLE:
             cost = _insert_cost(mark, position == code_end, at_end, header, left, right, stack)
             if mark == "," and comma_hint and cost < 2:
@@ -240,6 +247,60 @@ def doubled_openers(lexed: LexedText, first_line: int, last_line: int) -> list[C
             if token.kind == "op" and token.text in OPENING and _doubled(tokens, index):
                 found.append(Candidate(TextEdit(token.start, token.end, ""), 1.0, "search"))
     return found
+
+
+def closers_on_own_line(lexed: LexedText, status: ParseStatus) -> list[Candidate]:
+    """Close a never-closed bracket on a line of its own, after the lines it holds.
+
+    A bracket that ends its line (``call(`` then indented arguments) is closed on a line of its
+    own at the opener line's indentation; that line is often still there, blank, when the closer
+    was deleted. A bracket with items after it on its line is more often closed at the end of the
+    last item, which ordinary insertion covers, so the own-line closer costs more there.
+    """
+    error = status.compile_error
+    if error is None or "never closed" not in error.message or error.lineno > lexed.line_count:
+        return []
+    line = error.lineno - 1
+    opener_at = lexed.starts[line] + error.offset - 1
+    opener = lexed.text[opener_at : opener_at + 1]
+    if opener not in OPENING:
+        return []
+    tokens = lexed.line_tokens(line)
+    hanging = bool(tokens) and tokens[-1].start == opener_at
+    indent = lexed.indent_of(line)
+    width = len(indent.expandtabs(8))
+    last = line
+    for later in range(line + 1, min(lexed.line_count, line + 80)):
+        later_tokens = lexed.line_tokens(later)
+        if lexed.is_blank(later) or not later_tokens:
+            continue  # blank, a comment, or inside a multi-line string
+        if len(lexed.indent_of(later).expandtabs(8)) <= width:
+            if later_tokens[0].text in CLOSING:
+                return []  # this bracket has its own closer; a nested one lost its closer
+            break
+        last = later
+    if last == line:
+        return []
+    cost = 0.85 if hanging and _closers_on_own_lines(lexed) else 1.3
+    closer = OPENING[opener]
+    following = last + 1
+    if following < lexed.line_count and not lexed.line_text(following).strip():
+        start, end = lexed.line_span(following)
+        blank = lexed.text[start:end]
+        if blank == indent:
+            return [Candidate(TextEdit(end, end, closer), cost)]
+        return [Candidate(TextEdit(start, end, indent + closer), cost)]
+    end = lexed.line_span(last)[1]
+    newline = "\r\n" if lexed.text[end : end + 2] == "\r\n" else "\n"
+    return [Candidate(TextEdit(end, end, newline + indent + closer), cost + 0.1)]
+
+
+def _closers_on_own_lines(lexed: LexedText) -> bool:
+    """Whether this file closes multi-line brackets on lines of their own (black's style)."""
+    return any(
+        (tokens := lexed.line_tokens(line)) and tokens[0].text in CLOSING
+        for line in range(lexed.line_count)
+    )
 
 
 def _replacements(
@@ -333,14 +394,39 @@ def _strings(
             collector.add(content_end, content_end, quote, 1.0 + distance)
 
 
+# Statements after which nothing more runs in the same block.
+TERMINAL_KEYWORDS = frozenset({"return", "raise", "continue", "break"})
+# A clause keyword and the headers it can follow at the same indentation.
+CLAUSE_OWNERS = {
+    "else": frozenset({"if", "elif", "for", "while", "try", "except"}),
+    "elif": frozenset({"if", "elif"}),
+    "except": frozenset({"try", "except"}),
+    "finally": frozenset({"try", "except", "else"}),
+}
+DEFINITION_KEYWORDS = frozenset({"def", "class", "async", "@"})
+INDENT_COST_PER_COLUMN = 0.08  # a mistyped indentation is usually off by a column or two
+INDENT_DISTANCE_CAP = 0.64
+
+
 def _indentation(collector: _Collector, lexed: LexedText, line: int, distance: float) -> None:
-    if lexed.is_blank(line) or not lexed.line_tokens(line):
+    """Re-indent ``line`` to a level its context uses; the likeliest level costs least.
+
+    Beyond the neighbours' levels: a clause (``else``, ``except``) aligns with the header it
+    belongs to, a ``def``/``class`` with the definitions before it, and a header sits one unit
+    left of its body. Levels near the current width are likelier (a slip of a space or two), a
+    width off the file's indentation unit is unlikely, and so is a level that puts the line after a
+    ``return`` in the same block (dead code).
+    """
+    tokens = lexed.line_tokens(line)
+    if lexed.is_blank(line) or not tokens:
         return
     current = lexed.indent_of(line)
     start = lexed.line_span(line)[0]
     previous = _neighbour(lexed, line, -1)
     following = _neighbour(lexed, line, +1)
     options: dict[str, float] = {}
+    unit = "    "
+    dead_after = None
     if previous is not None:
         previous_indent = lexed.indent_of(previous)
         opens_block = lexed.text[lexed.code_end(previous) - 1 : lexed.code_end(previous)] == ":"
@@ -349,13 +435,68 @@ def _indentation(collector: _Collector, lexed: LexedText, line: int, distance: f
         options.setdefault(previous_indent, 1.3 if opens_block else 1.0)
         for level, cost in _enclosing_levels(lexed, previous, previous_indent):
             options.setdefault(level, cost)
+        if lexed.line_tokens(previous)[0].text in TERMINAL_KEYWORDS:
+            dead_after = previous_indent
     if following is not None:
-        options.setdefault(lexed.indent_of(following), 1.1)
+        following_indent = lexed.indent_of(following)
+        options.setdefault(following_indent, 1.1)
+        if tokens[-1].text == ":" and _width(following_indent) > _width(current):
+            _cheaper(options, _dedented(following_indent, unit), 0.9)
     if "\t" in current:
         options.setdefault(current.expandtabs(8), 1.0)
+        if unit != "\t":
+            _cheaper(options, current.replace("\t", unit), 0.9)
+    aligned = _aligned_level(lexed, line, tokens[0].text)
+    if aligned is not None:
+        _cheaper(options, aligned, 0.75)
+    width = _width(current)
     for indent, cost in options.items():
-        if indent != current:
-            collector.add(start, start + len(current), indent, cost + distance)
+        if indent == current:
+            continue
+        cost += min(INDENT_COST_PER_COLUMN * abs(_width(indent) - width), INDENT_DISTANCE_CAP)
+        if _width(indent) % lexed.indent_unit:
+            cost += 0.6
+        if indent == dead_after:
+            cost += 0.5
+        collector.add(start, start + len(current), indent, cost + distance)
+
+
+def _width(indent: str) -> int:
+    return len(indent.expandtabs(8))
+
+
+def _cheaper(options: dict[str, float], indent: str, cost: float) -> None:
+    options[indent] = min(options.get(indent, cost), cost)
+
+
+def _dedented(indent: str, unit: str) -> str:
+    if indent.endswith(unit):
+        return indent[: -len(unit)]
+    return indent[: max(0, len(indent) - 4)]
+
+
+def _aligned_level(lexed: LexedText, line: int, keyword: str) -> str | None:
+    """The level of the header a clause belongs to, or of the definitions a ``def`` follows."""
+    if keyword in CLAUSE_OWNERS:
+        owners = CLAUSE_OWNERS[keyword]
+    elif keyword in DEFINITION_KEYWORDS:
+        owners = DEFINITION_KEYWORDS
+    else:
+        return None
+    ceiling = None
+    for earlier in range(line - 1, max(-1, line - 200), -1):
+        earlier_tokens = lexed.line_tokens(earlier)
+        if lexed.is_blank(earlier) or not earlier_tokens:
+            continue
+        level = lexed.indent_of(earlier)
+        if ceiling is not None and _width(level) > ceiling:
+            continue
+        ceiling = _width(level)
+        if earlier_tokens[0].text in owners:
+            return level
+        if ceiling == 0:
+            return None
+    return None
 
 
 def _neighbour(lexed: LexedText, line: int, step: int) -> int | None:

@@ -9,8 +9,9 @@ Guarantees, whatever the candidates or the model say:
 - when nothing verifies, the result says so (``reason``) and carries the input unchanged.
 
 Without a model, verified candidates are ranked by prior cost (fewest and likeliest edits),
-then by how few never-seen-elsewhere identifiers they leave. With a model, its likelihood of
-each fixed window ranks them, and among scores within ``score_tolerance`` the smallest edit wins.
+plus a little for each never-seen-elsewhere identifier and each piece of code nobody writes
+(``plausibility.oddities``) they leave. With a model, its likelihood of each fixed window ranks
+them, and among scores within ``score_tolerance`` that ranking by prior decides.
 """
 
 from __future__ import annotations
@@ -19,11 +20,22 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from codegpt.server.repair.candidates import Candidate, doubled_openers, search_candidates
+from codegpt.server.repair.candidates import (
+    Candidate,
+    closers_on_own_line,
+    doubled_openers,
+    search_candidates,
+)
 from codegpt.server.repair.chunks import Chunk, statement_chunk
 from codegpt.server.repair.edits import TextEdit, describe, diff_edits, token_distance
 from codegpt.server.repair.lexing import LexedText, tokenize
-from codegpt.server.repair.regions import ErrorRegion, error_regions, search_lines
+from codegpt.server.repair.plausibility import oddities
+from codegpt.server.repair.regions import (
+    ErrorRegion,
+    block_start_line,
+    error_regions,
+    search_lines,
+)
 from codegpt.server.repair.scoring import Proposer, Scorer
 from codegpt.server.repair.verify import ParseStatus, check, compile_error, quick_check
 
@@ -31,6 +43,8 @@ from codegpt.server.repair.verify import ParseStatus, check, compile_error, quic
 # push the error down a line are how a search walks a file into nonsense.
 MAX_PROGRESS_COST = 1.3
 PROGRESS_MARGIN = 1.0
+# Cost of each tell-tale of a misplaced repair (``plausibility.oddities``) a candidate leaves.
+ODDITY_COST = 0.6
 
 
 @dataclass(frozen=True)
@@ -41,9 +55,9 @@ class FixerOptions:
     time_budget_s: float = 10.0  # whole file, all rounds
     search_reach: int = 2  # lines above the reported error that edit search tries
     window_radius: int = 8  # lines either side of the error the model reads and rewrites
-    cost_margin: float = 0.5  # verify this far past the cheapest accepted candidate (no model)
+    cost_margin: float = 0.6  # verify this far past the cheapest accepted candidate (no model)
     model_cost_margin: float = 2.0  # wider with a model: it, not the prior, picks among them
-    score_tolerance: float = 2.0  # nats; model scores this close are a tie, smallest edit wins
+    score_tolerance: float = 2.0  # nats; model scores this close are a tie, the prior decides
     n_best: int = 4  # model proposals per round
     max_checks_per_round: int = 1500  # full-file parses; bounds time on huge error regions
 
@@ -199,6 +213,10 @@ class Fixer:
         options = self.options
         lexed = LexedText(text)
         lines = search_lines(status, lexed.line_count, options.search_reach)
+        if status.compile_error and "unindent does not match" in status.compile_error.message:
+            opened = block_start_line(lexed, status.compile_error.lineno - 1)
+            if opened is not None and opened not in lines:
+                lines.insert(1, opened)
         candidates = search_candidates(lexed, lines, status)
         error_line = max(status.first_error_line, 0)
         window = _window(lexed, error_line, options.window_radius)
@@ -214,6 +232,7 @@ class Fixer:
         if status.compile_error and "never closed" in status.compile_error.message:
             last_line = lexed.line_of(max(chunk.end - 1, chunk.start))
             candidates = candidates + doubled_openers(lexed, error_line, last_line)
+            candidates += closers_on_own_line(lexed, status)
             candidates.sort(key=lambda c: (c.cost, c.edit.size))
         for checks, candidate in enumerate(candidates):
             # A fix that makes the file parse beats any that only moves the error, so a
@@ -276,10 +295,14 @@ class Fixer:
         verified = []
         for candidate, new_text, after in accepted:
             edit_line = lexed.line_of(candidate.edit.start)
-            novelty = _novel_names(lexed, new_text, candidate.edit) if after.compiles else 0
+            novelty = odd = 0
+            if after.compiles:
+                old_lines, new_lines = _edited_lines(lexed, new_text, candidate.edit)
+                novelty = _novel_names(lexed, old_lines, new_lines)
+                odd = oddities(new_lines) - oddities(old_lines)
             later = -after.first_error_line if not after.compiles else 0
             rank = (
-                candidate.cost + 0.5 * novelty,
+                candidate.cost + 0.5 * novelty + ODDITY_COST * odd,
                 later,
                 candidate.edit.size,
                 abs(edit_line - error_line),
@@ -297,7 +320,9 @@ class Fixer:
         scored = sorted(zip(scores, verified, strict=True), key=lambda pair: -pair[0])
         near = [item for score, item in scored if score >= cutoff]
         rest = [item for score, item in scored if score < cutoff]
-        return sorted(near, key=lambda item: (item.candidate.edit.size, item.rank)) + rest
+        # Among near-ties the prior decides: it knows the file's style and what code looks odd,
+        # which a few nats of window likelihood do not outweigh.
+        return sorted(near, key=lambda item: item.rank) + rest
 
 
 def _round_limit(status: ParseStatus, max_rounds: int) -> int:
@@ -371,16 +396,22 @@ def _moved_later(
     return shift == 0 and cost <= 1.0 and new.offset > old.offset
 
 
-def _novel_names(lexed: LexedText, new_text: str, edit: TextEdit) -> int:
+def _edited_lines(lexed: LexedText, new_text: str, edit: TextEdit) -> tuple[str, str]:
+    """The whole lines an edit touches, before and after it."""
+    start = lexed.line_span(lexed.line_of(edit.start))[0]
+    end = lexed.line_span(lexed.line_of(edit.end))[1]
+    grown = len(edit.new_text) - (edit.end - edit.start)
+    return lexed.text[start:end], new_text[start : end + grown]
+
+
+def _novel_names(lexed: LexedText, old_lines: str, new_lines: str) -> int:
     """Change in identifiers used only once, over the edited lines (a typo is used once).
 
     Merging two names (``print(foo`` -> ``printfoo``) adds one; fixing ``retrun`` removes one.
     Counts after the edit are the old counts minus the old lines' names plus the new lines'.
     """
-    start = lexed.line_span(lexed.line_of(edit.start))[0]
-    end = lexed.line_span(lexed.line_of(edit.end))[1]
-    old_names = _names(lexed.text[start:end])
-    new_names = _names(new_text[start : end + len(edit.new_text) - (edit.end - edit.start)])
+    old_names = _names(old_lines)
+    new_names = _names(new_lines)
     counts = dict(lexed.names)
     for name in old_names:
         counts[name] = counts.get(name, 0) - 1
@@ -392,6 +423,12 @@ def _novel_names(lexed: LexedText, new_text: str, edit: TextEdit) -> int:
 
 
 def _names(fragment: str) -> list[str]:
-    return [
-        token.text for token in tokenize(fragment) if token.kind == "name" and not token.is_keyword
-    ]
+    """Identifiers, leaving out attributes: a method used once (``.endswith``) is no typo."""
+    names = []
+    previous = None
+    for token in tokenize(fragment):
+        if token.kind == "name" and not token.is_keyword and previous != ".":
+            names.append(token.text)
+        if token.significant:
+            previous = token.text
+    return names

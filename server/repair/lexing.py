@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import keyword
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -145,6 +146,25 @@ class LexedText:
         """Offset just after the last significant token starting on ``line`` (else line start)."""
         tokens = self.line_tokens(line)
         return tokens[-1].end if tokens else self.line_span(line)[0]
+
+    @cached_property
+    def indent_widths(self) -> dict[int, int]:
+        """How many code lines start at each indentation width (tabs to 8 columns)."""
+        counts: dict[int, int] = {}
+        for line in range(self.line_count):
+            if not self.is_blank(line):
+                width = len(self.indent_of(line).expandtabs(8))
+                counts[width] = counts.get(width, 0) + 1
+        return counts
+
+    @cached_property
+    def indent_unit(self) -> int:
+        """Columns per indentation level: the gcd of the widths two or more lines use (else 4)."""
+        unit = 0
+        for width, count in self.indent_widths.items():
+            if count >= 2:
+                unit = math.gcd(unit, width)
+        return unit or 4
 
     @cached_property
     def names(self) -> dict[str, int]:

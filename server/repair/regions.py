@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from codegpt.server.repair.lexing import LexedText
 from codegpt.server.repair.verify import ParseStatus, check
+
+# How far up the line that opened a badly indented block is looked for.
+BLOCK_REACH = 40
 
 
 @dataclass(frozen=True)
@@ -81,3 +85,21 @@ def search_lines(status: ParseStatus, line_count: int, reach: int = 2) -> list[i
         if 0 <= line < line_count and line not in seen:
             seen.append(line)
     return seen
+
+
+def block_start_line(lexed: LexedText, line: int) -> int | None:
+    """The first line of the block holding ``line``: the one after the nearest header above.
+
+    "unindent does not match" is reported where the code returns to a sane level, but the slip
+    is often where the block *began* at the wrong width, possibly far above (a docstring's
+    opening line, a line that got a tab).
+    """
+    below = None
+    for earlier in range(line - 1, max(-1, line - BLOCK_REACH), -1):
+        tokens = lexed.line_tokens(earlier)
+        if lexed.is_blank(earlier) or not tokens:
+            continue
+        if tokens[-1].text == ":":
+            return below
+        below = earlier
+    return None
