@@ -3,8 +3,11 @@
 Guarantees, whatever the candidates or the model say:
 
 - a fix is offered only after the *whole* file was re-checked with it (compile() and tree-sitter);
-- a round that does not make the file parse must move compile()'s first error strictly later,
-  so a multi-error file gets better step by step or the loop stops;
+- a round that does not make the file parse must move compile()'s first error strictly later:
+  to a later line, or, when compile() reported a broken token ahead of a parser error above it,
+  by fixing that token and so revealing the error that was there all along (``_moved_later``);
+  a text is never visited twice, so a multi-error file gets better step by step or the loop
+  stops;
 - a candidate changes nothing outside the window around the error it targets;
 - when nothing verifies, the result says so (``reason``) and carries the input unchanged.
 
@@ -37,11 +40,25 @@ from codegpt.server.repair.regions import (
     search_lines,
 )
 from codegpt.server.repair.scoring import Proposer, Scorer
-from codegpt.server.repair.verify import ParseStatus, check, compile_error, quick_check
+from codegpt.server.repair.verify import (
+    CompileError,
+    ParseStatus,
+    check,
+    compile_error,
+    quick_check,
+)
 
 # A round that only moves the first error later must be a likely edit: unlikely ones that merely
 # push the error down a line are how a search walks a file into nonsense.
 MAX_PROGRESS_COST = 1.3
+# ...unless the error leaves the edited statement's neighbourhood (it is then another error, the
+# one this edit fixed is gone): a removed stray character or a closed bracket costs about 1.5.
+MAX_FAR_PROGRESS_COST = 1.7
+FAR_LINES = 5
+# Ranking cost of a progress-only edit that leaves the first error within FAR_LINES below where it
+# was: a real fix leaves it elsewhere (beyond the statement, or above where the report hid it),
+# a junk edit (a ',' inside a broken string) only nudges it along the line.
+NUDGE_COST = 0.6
 PROGRESS_MARGIN = 1.0
 # Cost of each tell-tale of a misplaced repair (``plausibility.oddities``) a candidate leaves.
 ODDITY_COST = 0.6
@@ -132,17 +149,19 @@ class Fixer:
             return FixResult(text, text, (), True)
         deadline = time.monotonic() + self.options.time_budget_s
         current, fixes = text, []
+        seen = {text}  # progress is judged pairwise, so a cycle is refused outright
         reason = None
         rounds = _round_limit(status, self.options.max_rounds)
         for _ in range(rounds):
             if time.monotonic() > deadline:
                 reason = "ran out of time"
                 break
-            choices = self._round(current, status, deadline)
+            choices = [c for c in self._round(current, status, deadline) if c.text not in seen]
             if not choices:
                 reason = "no verified fix found"
                 break
             best = choices[0]
+            seen.add(best.text)
             fixes.append(self._as_fix(current, status, best, preferred=True))
             current, status = best.text, check(best.text)
             if status.compiles:
@@ -253,7 +272,13 @@ class Fixer:
                     continue
                 best_full = min(best_full, candidate.cost)
             elif full_found or not _moved_later(
-                status, after, new_text, line_count, candidate.cost
+                status,
+                after,
+                text,
+                new_text,
+                line_count,
+                candidate.cost,
+                lexed.line_of(candidate.edit.start),
             ):
                 continue
             else:
@@ -300,9 +325,12 @@ class Fixer:
                 old_lines, new_lines = _edited_lines(lexed, new_text, candidate.edit)
                 novelty = _novel_names(lexed, old_lines, new_lines)
                 odd = oddities(new_lines) - oddities(old_lines)
-            later = -after.first_error_line if not after.compiles else 0
+            later = nudged = 0
+            if not after.compiles:
+                later = -after.first_error_line
+                nudged = _nudged(error_line, after, new_text, lexed.line_count, edit_line)
             rank = (
-                candidate.cost + 0.5 * novelty + ODDITY_COST * odd,
+                candidate.cost + 0.5 * novelty + ODDITY_COST * odd + NUDGE_COST * nudged,
                 later,
                 candidate.edit.size,
                 abs(edit_line - error_line),
@@ -346,9 +374,10 @@ def _chunk_may_help(
         return True
     if full_found or status.compile_error is None:
         return False
-    line = error.lineno + chunk.first_line
     before = status.compile_error
-    return line >= before.lineno
+    if before.reported_first and not error.reported_first:
+        return True  # an earlier error the report hid may now show: the whole file decides
+    return error.lineno + chunk.first_line >= before.lineno
 
 
 def _window(lexed: LexedText, line: int, radius: int) -> tuple[int, int]:
@@ -380,20 +409,66 @@ def _tree_ok(after: ParseStatus, edit: TextEdit, text: str) -> bool:
 
 
 def _moved_later(
-    before: ParseStatus, after: ParseStatus, new_text: str, line_count: int, cost: float
+    before: ParseStatus,
+    after: ParseStatus,
+    old_text: str,
+    new_text: str,
+    line_count: int,
+    cost: float,
+    edit_line: int,
 ) -> bool:
-    """compile()'s first error is on a later line (lines added or removed discounted).
+    """compile()'s first error is later, in the order compile() reports errors in.
 
-    A later column on the same line counts only for a likely edit (cost <= 1): junk edits also
-    push the column right, and accepting those would walk a file into twenty bad "fixes".
+    Later means a later line (lines added or removed discounted), or an error compile() reports
+    ahead of parser errors (``CompileError.reported_first``) gone, revealing a parser error
+    *above* the edit: that error was there all along, hidden by the report. A later column on
+    the same line counts only for a likely edit (cost <= 1) and never for such an error (the
+    token is still broken): junk edits also push the column right, and accepting those would
+    walk a file into twenty bad "fixes". The cost cap is higher for a far move or a fixed token.
     """
-    if before.compile_error is None or after.compile_error is None or cost > MAX_PROGRESS_COST:
+    if before.compile_error is None or after.compile_error is None:
+        return False
+    old, new = before.compile_error, after.compile_error
+    token_fixed = old.reported_first and not new.reported_first
+    if token_fixed and new.lineno - 1 < edit_line and _hidden_before(old_text, edit_line, new):
+        return cost <= MAX_FAR_PROGRESS_COST
+    shift = (new_text.count("\n") + 1) - line_count
+    moved = new.lineno - shift - old.lineno
+    if moved > 0:
+        far = moved > FAR_LINES or token_fixed
+        return cost <= (MAX_FAR_PROGRESS_COST if far else MAX_PROGRESS_COST)
+    if moved < 0 or old.reported_first:
+        return False  # a broken token further right on its line is still the broken token
+    return shift == 0 and cost <= 1.0 and new.offset > old.offset
+
+
+def _hidden_before(old_text: str, edit_line: int, error: CompileError) -> bool:
+    """``error`` (above the edit) is in the text before the edit line, not made by the edit.
+
+    Brackets span lines, so an edit can change how the lines above it parse: a '}' added below
+    an open '{' turns a dict into a parse error higher up. Compiling the untouched lines alone
+    tells a hidden error from one the edit made; not an unclosed bracket, which the cut makes.
+    """
+    if "never closed" in error.message:
+        return False
+    end = 0
+    for _ in range(edit_line):
+        end = old_text.find("\n", end) + 1
+        if end == 0:
+            return False
+    found = compile_error(old_text[:end])
+    return found is not None and (found.lineno, found.message) == (error.lineno, error.message)
+
+
+def _nudged(
+    error_line: int, after: ParseStatus, new_text: str, line_count: int, edit_line: int
+) -> bool:
+    """The first error is still at most FAR_LINES below ``error_line`` (lines added discounted)."""
+    new_line = after.first_error_line
+    if new_line < edit_line:
         return False
     shift = (new_text.count("\n") + 1) - line_count
-    old, new = before.compile_error, after.compile_error
-    if new.lineno - shift != old.lineno:
-        return new.lineno - shift > old.lineno
-    return shift == 0 and cost <= 1.0 and new.offset > old.offset
+    return new_line - shift - error_line <= FAR_LINES
 
 
 def _edited_lines(lexed: LexedText, new_text: str, edit: TextEdit) -> tuple[str, str]:

@@ -9,10 +9,21 @@ only built for the survivors.
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass
 
 from codegpt.server.parsing import parse
+
+# compile() tokenizes the whole file after a parser error and reports the first of these instead,
+# wherever it is, so a broken quote far below hides a missing ':' above (CPython
+# ``_PyPegen_tokenize_full_source_to_check_for_errors``). Fixing the quote reveals the earlier
+# error: that is progress in compile()'s own order, not a step back.
+REPORTED_FIRST = re.compile(
+    r"unterminated (triple-quoted )?string literal|unmatched '|closing parenthesis|"
+    r"invalid (decimal|hexadecimal|octal|binary|digit|character|non-printable)|leading zeros|"
+    r"too many nested parentheses"
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,11 @@ class CompileError:
     end_lineno: int
     end_offset: int
     kind: str  # SyntaxError, IndentationError, TabError, ValueError
+
+    @property
+    def reported_first(self) -> bool:
+        """compile() reports this error ahead of any parser error, wherever that one is."""
+        return REPORTED_FIRST.match(self.message) is not None
 
 
 @dataclass(frozen=True)
