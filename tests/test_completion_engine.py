@@ -174,3 +174,21 @@ def test_non_ascii_and_binary_looking_text_gives_clean_answers(model: CodeModel)
         assert all(isinstance(t, str) and t.strip() for t in answer.texts)
         ranked = engine.complete_list(model, _view(text), offset, SHOW_ALL)
         assert all(c.word.isidentifier() for c in ranked.candidates)
+
+
+def test_alternatives_come_from_a_beam_and_are_distinct(model: CodeModel) -> None:
+    text = CODE + "\n\ndef norm(v):\n    return math."
+    view = DocumentView("file:///alt.py", text, parse(text))
+    settings = SHOW_ALL
+    engine = CompletionEngine()
+    plan = engine.prepare_inline(model, view, len(text), settings, alternatives=3)
+    assert isinstance(plan, InlinePlan) and plan.alternatives == 3
+    generations = engine.infer_inline(model, plan)
+    assert len(generations) == 3  # the beam's three best, ranked
+    scores = [g.score for g in generations]
+    assert scores == sorted(scores, reverse=True)
+    answer = engine.finish_inline(plan, generations, settings)
+    assert 1 <= len(answer.texts) <= 3 and len(set(answer.texts)) == len(answer.texts)
+    # A single-suggestion request for the same spot is cached apart from the alternatives.
+    single = engine.complete_inline(model, view, len(text), settings)
+    assert len(single.texts) <= 1 and single.source == "model"
