@@ -15,7 +15,10 @@ from tree_sitter import Node
 from codegpt.server.context_text import SourceText
 
 LARGE_DOCUMENT_CHARS = 1_000_000  # about 25,000 lines of typical Python
-FOCUS_BYTES = 200_000  # either side of the cursor
+FOCUS_BYTES = 200_000  # either side of the cursor's block
+# The cursor's byte offset is rounded down to a block of this size, so moving the cursor within a
+# block keeps the region, and with it the cached symbol table (``current_document_table``).
+FOCUS_BLOCK_BYTES = 65_536
 HEAD_BYTES = 65_536  # the imports and module constants at the top
 
 
@@ -38,5 +41,7 @@ def focus_region(source: SourceText, offset: int) -> ByteRegion | None:
     """The region to read around str ``offset``, or None when the whole module is small enough."""
     if len(source.text) <= LARGE_DOCUMENT_CHARS:
         return None
-    byte = source.byte_offset(offset)
-    return ByteRegion(max(0, byte - FOCUS_BYTES), byte + FOCUS_BYTES, HEAD_BYTES)
+    block = source.byte_offset(offset) // FOCUS_BLOCK_BYTES * FOCUS_BLOCK_BYTES
+    return ByteRegion(
+        max(0, block - FOCUS_BYTES), block + FOCUS_BLOCK_BYTES + FOCUS_BYTES, HEAD_BYTES
+    )

@@ -100,3 +100,19 @@ def test_huge_module_reads_the_head_and_the_cursor_neighbourhood():
     # The server passes its own line starts; they must give the same context.
     again = extract_context_at_offset(text, context.offset, line_starts=line_starts(text))
     assert again.window == context.window and again.definitions == context.definitions
+
+
+def test_cursor_moves_in_a_huge_module_reuse_its_symbol_table():
+    from codegpt.server.context import current_document_table
+    from codegpt.server.context_focus import LARGE_DOCUMENT_CHARS, focus_region
+    from codegpt.server.context_text import SourceText
+
+    body = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(60_000))
+    assert len(body) > LARGE_DOCUMENT_CHARS
+    source, tree = SourceText(body), parse(body)
+    middle = len(body) // 2
+    first = current_document_table(source, tree, "huge.py", focus_region(source, middle))
+    again = current_document_table(source, tree, "huge.py", focus_region(source, middle + 40))
+    assert again is first  # a cursor move within a block rebuilds nothing
+    far = current_document_table(source, tree, "huge.py", focus_region(source, len(body) - 1))
+    assert far is not first

@@ -59,6 +59,27 @@ class NameSource:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class Healing:
+    """The first tokens allowed by token healing, and the log of their probability mass.
+
+    Every candidate's score is conditional on spelling the healed text first, so the model's own
+    words and the names in scope are ranked on the same footing.
+    """
+
+    allowed: np.ndarray | None  # None: nothing was healed, every token may come first
+    norm: float
+
+    @classmethod
+    def of(cls, vocabulary: Vocabulary, healed: str, next_logprobs: np.ndarray) -> Healing:
+        """Computed once per request from the prefill's next-token log-probabilities."""
+        if not healed:
+            return cls(None, 0.0)
+        allowed = vocabulary.allowed(healed)
+        norm = float(np.logaddexp.reduce(next_logprobs[allowed])) if allowed.size else 0.0
+        return cls(allowed, norm)
+
+
 def scope_names(context: CursorContext, partial: str) -> list[NameSource]:
     """Names that may complete ``partial`` here, best-informed first, without duplicates."""
     found: dict[str, NameSource] = {}
@@ -108,15 +129,15 @@ def model_words(
     partial: str,
     *,
     count: int,
+    healing: Healing,
     deadline: float | None,
     cancelled: Cancelled | None,
 ) -> list[tuple[str, float]]:
     """The model's ``count`` likeliest words starting with ``partial``, with log-probabilities."""
     healed = prompt.healed
-    first = vocabulary.allowed(healed) if healed else None
+    first, norm = healing.allowed, healing.norm
     scores = next_logprobs if first is None else next_logprobs[first]
     ids = np.arange(next_logprobs.size) if first is None else first
-    norm = float(np.logaddexp.reduce(scores)) if first is not None else 0.0
     order = np.argsort(-scores)[: count * 2]
     words: dict[str, float] = {}
     for index in order:
@@ -174,30 +195,26 @@ def rank_names(
     ``norm`` is the log of the probability mass of the tokens that may spell the healed text:
     scores are conditional on it, as the model's own words are (``model_words``).
     """
-    scored: list[tuple[float, NameSource, list[int]]] = []
+    scored: list[tuple[float, float, NameSource, list[int]]] = []
     texts = [prompt.healed + name.word[len(partial) :] for name in names]
-    generic_prior = GENERIC_NAME_PRIOR if not partial else 0.0
     encoded = model.tokenizer.encode_batch(texts) if texts else []
     for name, encoding in zip(names, encoded, strict=True):
         continuation = list(encoding.ids)
         if not continuation:
             continue
-        first = float(next_logprobs[continuation[0]]) - norm
-        if name.kind in ("builtin", "keyword"):
-            first += generic_prior
-        scored.append(
-            (first + UNSCORED_TOKEN_PENALTY * (len(continuation) - 1), name, continuation)
-        )
+        generic = not partial and name.kind in ("builtin", "keyword")
+        offset = (GENERIC_NAME_PRIOR if generic else 0.0) - norm  # added to every score of it
+        first = float(next_logprobs[continuation[0]]) + offset
+        estimate = first + UNSCORED_TOKEN_PENALTY * (len(continuation) - 1)
+        scored.append((estimate, offset, name, continuation))
     scored.sort(key=lambda item: -item[0])
     result: list[Candidate] = []
-    for rank, (estimate, name, continuation) in enumerate(scored):
+    for rank, (estimate, offset, name, continuation) in enumerate(scored):
         logprob = estimate
         if len(continuation) > 1 and rank < full_scores:
             out_of_time = deadline is not None and time.perf_counter() >= deadline
             if not out_of_time and not (cancelled is not None and cancelled()):
-                logprob = score_continuation(model, past, next_logprobs, continuation) - norm
-                if name.kind in ("builtin", "keyword"):
-                    logprob += generic_prior
+                logprob = score_continuation(model, past, next_logprobs, continuation) + offset
         result.append(Candidate(name.word, logprob, name.source, name.kind, name.detail))
     return result
 
@@ -231,10 +248,7 @@ def list_candidates(
 ) -> tuple[list[Candidate], bool]:
     """Ranked candidates and whether the time budget cut the work short."""
     past, next_logprobs = model.prefill(prompt.ids, cache)
-    healing = vocabulary.allowed(prompt.healed) if prompt.healed else None
-    norm = 0.0
-    if healing is not None and healing.size:
-        norm = float(np.logaddexp.reduce(next_logprobs[healing]))
+    healing = Healing.of(vocabulary, prompt.healed, next_logprobs)
     found = model_words(
         model,
         vocabulary,
@@ -243,6 +257,7 @@ def list_candidates(
         prompt,
         partial,
         count=model_count,
+        healing=healing,
         deadline=deadline,
         cancelled=cancelled,
     )
@@ -254,7 +269,7 @@ def list_candidates(
         partial,
         names,
         full_scores=full_scores,
-        norm=norm,
+        norm=healing.norm,
         deadline=deadline,
         cancelled=cancelled,
     )
