@@ -10,8 +10,8 @@ Concat that appends the new tokens. New tokens take positions ``past .. past + s
 the position offset is the cache length and needs no input of its own (rotary positions make
 cached keys valid for any later query).
 
-We use the TorchScript exporter (``dynamo=False``): it handles the data-dependent cache length
-with plain ``dynamic_axes`` and produces a compact graph that quantizes cleanly.
+The graph is written op by op from the weights (``codegpt.model.onnx_graph``), not traced:
+a traced graph spent most of a CPU decode step in shape arithmetic and small elementwise nodes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,11 +27,11 @@ import torch
 from codegpt.model import paths
 from codegpt.model.gpt import GPT, ModelConfig
 from codegpt.model.kv_cache import past_input_names, present_output_names
+from codegpt.model.onnx_graph import FLOAT_ONLY_NODES, OPSET, write_graph
 from codegpt.model.tokens import SPECIAL_TOKENS
 
 logger = logging.getLogger(__name__)
 
-OPSET = 17
 CACHE_LAYOUT = "per-layer; key (batch, head, head_dim, past), value (batch, head, past, head_dim)"
 
 
@@ -46,70 +45,13 @@ def output_names(n_layer: int) -> list[str]:
     return ["logits", *present_output_names(n_layer)]
 
 
-def dynamic_axes(n_layer: int) -> dict[str, dict[int, str]]:
-    """Batch, sequence and cache-length axes of every input and output."""
-    axes: dict[str, dict[int, str]] = {
-        "input_ids": {0: "batch", 1: "sequence"},
-        "logits_index": {0: "positions"},
-        "logits": {0: "batch", 1: "positions"},
-    }
-    for layer in range(n_layer):
-        axes[f"past_key_{layer}"] = {0: "batch", 3: "past"}
-        axes[f"past_value_{layer}"] = {0: "batch", 2: "past"}
-        axes[f"present_key_{layer}"] = {0: "batch", 3: "total"}
-        axes[f"present_value_{layer}"] = {0: "batch", 2: "total"}
-    return axes
-
-
 class ExportError(RuntimeError):
     """A checkpoint or corpus folder that cannot be exported; the message says which file."""
 
 
-class _CachedGPT(torch.nn.Module):
-    """Wrapper whose ``forward`` is the cached inference path over flat, named tensors."""
-
-    def __init__(self, model: GPT) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(
-        self, input_ids: torch.Tensor, logits_index: torch.Tensor, *past: torch.Tensor
-    ) -> tuple[torch.Tensor, ...]:
-        pairs = list(zip(past[0::2], past[1::2], strict=True))
-        logits, presents = self.model.forward_with_cache(input_ids, pairs, logits_index)
-        return (logits, *(tensor for pair in presents for tensor in pair))
-
-
 def export_fp32(model: GPT, path: Path) -> Path:
-    """Write the fp32 ONNX graph of ``model`` (eval mode) to ``path``."""
-    model = model.float().eval()
-    config = model.config
-    # Trace with a non-empty cache and T > 1 so no size is specialised to 0 or 1.
-    input_ids = torch.zeros(1, 3, dtype=torch.long)
-    logits_index = torch.tensor([0, 2], dtype=torch.long)
-    past = [
-        tensor
-        for _ in range(config.n_layer)
-        for tensor in (
-            torch.zeros(1, config.n_head, config.head_dim, 2),
-            torch.zeros(1, config.n_head, 2, config.head_dim),
-        )
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # tracer warnings about shape arithmetic are expected
-        torch.onnx.export(
-            _CachedGPT(model),
-            (input_ids, logits_index, *past),
-            str(path),
-            input_names=input_names(config.n_layer),
-            output_names=output_names(config.n_layer),
-            dynamic_axes=dynamic_axes(config.n_layer),
-            opset_version=OPSET,
-            do_constant_folding=True,
-            dynamo=False,
-        )
-    return path
+    """Write the fp32 ONNX graph of ``model`` to ``path`` (built op by op: ``onnx_graph``)."""
+    return write_graph(model, path)
 
 
 def quantize_int8(fp32_path: Path, out_path: Path) -> Path:
@@ -122,6 +64,7 @@ def quantize_int8(fp32_path: Path, out_path: Path) -> Path:
         op_types_to_quantize=["MatMul", "Gather"],
         weight_type=QuantType.QInt8,
         per_channel=True,
+        nodes_to_exclude=list(FLOAT_ONLY_NODES),
     )
     return out_path
 
