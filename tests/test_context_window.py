@@ -45,15 +45,46 @@ def test_token_budget_uses_the_counter():
     assert window.prefix_truncated
 
 
-def test_token_budget_is_checked_on_the_joined_text():
-    # Counts a line break pair as an extra token, so per-line sums underestimate.
-    def pairs(text: str) -> int:
-        return len(text) + text.count("\n\n") * 5
+def test_token_windows_fit_their_budget_by_the_real_tokenizer():
+    """Windows are costed line by line; the shipped BPE never counts the joined text higher."""
+    from tokenizers import Tokenizer
 
-    text = "a\n\n" * 20 + "cursor"
-    cursor = len(text)
-    window = cut_window(text, cursor, WindowBudget(prefix=30, suffix=10), count_tokens=pairs)
-    assert pairs(window.prefix) <= 30
+    from codegpt.model import paths
+
+    tokenizer = Tokenizer.from_file(str(paths.default_model_dir() / paths.TOKENIZER_FILE))
+    tokens = CachedTokenCounter(lambda text: len(tokenizer.encode(text).ids))
+    for budget in (20, 60, 150):
+        for marker in ("def fill(", "    return w.wrap(text)", "class TextWrapper:"):
+            cursor = offset_of(TEXTWRAP, marker) + 4
+            window = cut_window(
+                TEXTWRAP, cursor, WindowBudget(prefix=budget, suffix=budget), count_tokens=tokens
+            )
+            cursor_line = TEXTWRAP[:cursor].rsplit("\n", 1)[-1]
+            if len(tokenizer.encode(cursor_line).ids) <= budget:
+                assert len(tokenizer.encode(window.prefix).ids) <= budget
+            assert window.prefix.endswith(cursor_line)
+            assert window.prefix_truncated
+
+
+def test_anchored_windows_are_costed_from_the_line_cache():
+    """A second request in the same definition counts only what changed: the cursor's line."""
+    calls: list[str] = []
+
+    def count(text: str) -> int:
+        calls.append(text)
+        return len(text.split())
+
+    counter = CachedTokenCounter(count)
+    window = WindowBudget(prefix=400, suffix=40, anchor_to_definition=True)
+    budget = ContextBudget(window=window)
+    cursor = offset_of(TEXTWRAP, "for line in text.splitlines(True):")
+    first = extract_context_at_offset(TEXTWRAP, cursor, budget=budget, count_tokens=counter)
+    assert first.window.anchored
+    assert all("\n" not in text[:-1] for text in calls)  # whole lines at most, never spans
+    calls.clear()
+    second = extract_context_at_offset(TEXTWRAP, cursor + 4, budget=budget, count_tokens=counter)
+    assert second.window.prefix_start == first.window.prefix_start
+    assert len(calls) <= 3, calls
 
 
 def test_cached_token_counter_counts_each_line_once():
