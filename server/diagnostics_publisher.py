@@ -54,6 +54,9 @@ class DiagnosticsPublisher:
     def __init__(self, server: CodegptServer) -> None:
         self._server = server
         self._pending: dict[str, asyncio.Task[None]] = {}
+        # Documents whose last published diagnostics were not empty: only those need clearing,
+        # so with diagnostics off an edit sends nothing (the editor parses every message).
+        self._shown: set[str] = set()
 
     def schedule(self, document: Document) -> None:
         """Check ``document`` after the debounce delay (or clear it if diagnostics are off)."""
@@ -68,6 +71,9 @@ class DiagnosticsPublisher:
     def clear(self, uri: str) -> None:
         """Drop any pending check and remove the document's diagnostics from the editor."""
         self.cancel(uri)
+        if uri not in self._shown:
+            return
+        self._shown.discard(uri)
         self._server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
@@ -92,6 +98,10 @@ class DiagnosticsPublisher:
             return
         self._pending.pop(uri, None)
         log.debug("%s v%s: %d syntax problem(s)", uri, version, len(problems))
+        if problems:
+            self._shown.add(uri)
+        else:
+            self._shown.discard(uri)
         self._server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri,

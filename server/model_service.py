@@ -30,6 +30,8 @@ from codegpt.server.settings import ModelSettings
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "codegpt/status"
+# Completion reports its latency at most this often: once per burst of keystrokes.
+STATUS_DELAY_S = 0.1
 T = TypeVar("T")
 
 
@@ -93,6 +95,7 @@ class ModelService:
         self._load_lock = asyncio.Lock()
         self._pending_error: str | None = None
         self._pending_status = False
+        self._status_timer: asyncio.TimerHandle | None = None
         self.last_latency_ms: float | None = None
         self.load_error: str | None = None
         self.generation = 0  # bumped on every (re)load: caches tied to the old model are stale
@@ -177,8 +180,27 @@ class ModelService:
             except Exception:  # a closed transport must not fail a completion
                 log.debug("could not send %s", STATUS_NOTIFICATION, exc_info=True)
 
+    def send_status_soon(self) -> None:
+        """Send ``codegpt/status`` shortly, once for a burst of calls (from the event loop).
+
+        Completion calls this as it answers: sent at once, the notification would reach the
+        editor ahead of the answer it describes and be parsed first; a status bar updated
+        ``STATUS_DELAY_S`` later, once per burst of keystrokes, looks the same to the user.
+        """
+        if self._status_timer is not None:
+            return
+
+        def send() -> None:
+            self._status_timer = None
+            self.send_status()
+
+        self._status_timer = asyncio.get_running_loop().call_later(STATUS_DELAY_S, send)
+
     def shutdown(self) -> None:
         """Stop the worker thread (pending inference is abandoned)."""
+        if self._status_timer is not None:
+            self._status_timer.cancel()
+            self._status_timer = None
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 

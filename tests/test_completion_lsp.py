@@ -339,3 +339,9 @@ async def test_status_notification_reports_the_model(client: LanguageClient, uri
     last = received[-1]
     assert last.model and last.provider == "CPUExecutionProvider"
     assert last.latencyMs >= 0
+    # A burst of requests is reported once, after the answers, not once per request.
+    before = len(received)
+    for column in range(4):
+        await _inline(client, uri, text.count("\n"), len("value = ") + column)
+    await asyncio.sleep(0.3)
+    assert 1 <= len(received) - before < 4

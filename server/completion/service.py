@@ -105,7 +105,7 @@ class CompletionService:
 
     def _finish_status(self, started: float) -> None:
         self.models.last_latency_ms = 1000 * (time.perf_counter() - started)
-        self.models.send_status()
+        self.models.send_status_soon()
 
     async def _ready(self, uri: str) -> tuple[Any, Document] | None:
         """The model and the (still open, Python) document, or None."""
