@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file
 
+from codegpt.training.evaluate import EXAMPLES
 from codegpt.training.gpu_run import (
     MIB,
     OUT_MAX_FILE_BYTES,
@@ -104,6 +105,9 @@ def test_summary_holds_eval_numbers_and_mfu(run: dict) -> None:
     for variant in ("line_completion_prefix_only", "line_completion_with_suffix"):
         assert evaluation[variant]["samples"] == 10
         assert 0 <= evaluation[variant]["edit_similarity"] <= 100  # CodeXGLUE scale
+    examples = evaluation["examples"]
+    assert [e["prompt"] for e in examples] == [prompt for prompt, _ in EXAMPLES]
+    assert all(e["match"] == (e["completion"] == e["expected"]) for e in examples)
     train = summary["train"]
     assert train["steps"] > 0 and train["val_loss"] is not None
     assert train["median_mfu"] > 0 and train["parameters"] > 0

@@ -62,6 +62,20 @@ class EvalResult:
     line_completion_prefix_only: LineCompletionResult
     line_completion_with_suffix: LineCompletionResult
     config: dict = field(default_factory=dict)
+    # The fixed probes of ``EXAMPLES``: prompt, what a sensible model writes, what this one did.
+    examples: list[dict] = field(default_factory=list)
+
+
+# Everyday Python whose next line any competent assistant gets right: a smoke test a reader can
+# check at a glance, next to the test-split numbers. The first is the model issue's own example.
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    ('def add_two_numbers(a, b):\n    """Return the sum of a and b."""\n    return', " a + b"),
+    ("def is_even(n):\n    return n %", " 2 == 0"),
+    ("class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y =", " y"),
+    ("with open(path) as f:\n    data = f.", "read()"),
+    ('if __name__ == "__main__":\n    ', "main()"),
+    ("for i, item in enumerate(items):\n    print(i,", " item)"),
+)
 
 
 def read_documents(path: Path) -> list[str]:
@@ -188,6 +202,18 @@ def line_completion(
     )
 
 
+def example_completions(model: CodeModel, config: EvalConfig) -> list[dict]:
+    """Greedy completions of ``EXAMPLES`` in the editor's prompt format (SPM, empty suffix)."""
+    results = []
+    for prompt, expected in EXAMPLES:
+        ids = model.encode(format_spm_prompt(prompt, ""))
+        got = complete_line(model, ids, config)
+        results.append(
+            {"prompt": prompt, "expected": expected, "completion": got, "match": got == expected}
+        )
+    return results
+
+
 def evaluate(model: CodeModel, config: EvalConfig) -> EvalResult:
     """Run every metric on one split."""
     documents = read_documents(config.data_dir / f"{config.split}.jsonl")
@@ -200,4 +226,5 @@ def evaluate(model: CodeModel, config: EvalConfig) -> EvalResult:
     plain = line_completion(model, tasks, config, with_suffix=False)
     fim = line_completion(model, tasks, config, with_suffix=True)
     config_dict = {key: str(value) for key, value in asdict(config).items()}
-    return EvalResult(config.split, bpb, tokens, bytes_per_token, plain, fim, config_dict)
+    examples = example_completions(model, config)
+    return EvalResult(config.split, bpb, tokens, bytes_per_token, plain, fim, config_dict, examples)

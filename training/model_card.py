@@ -159,8 +159,7 @@ def render(
         "",
         "## Training",
         "",
-        f"- tokens seen: {int(last.get('tokens') or 0):,} "
-        f"in {int(last.get('step') or 0):,} steps",
+        f"- tokens seen: {int(last.get('tokens') or 0):,} in {int(last.get('step') or 0):,} steps",
         f"- wall time: {hours:.2f} h on {cpu_name()} ({platform.machine()}), 2 cores, "
         "bf16 autocast",
         f"- last train loss {last.get('train_loss')}, "
@@ -190,11 +189,32 @@ def render(
             "",
             "The anchor is a 124M-parameter model on a different test set (PY150); it shows the",
             "distance to a well-trained model, not a like-for-like comparison.",
+            *example_table(evaluation.get("examples", [])),
         ]
     else:
         lines.append("Not evaluated yet.")
     lines += ["", "## Commands that produced this model", "", "```sh", *commands, "```", ""]
     return "\n".join(lines)
+
+
+def example_table(examples: list[dict]) -> list[str]:
+    """Markdown rows for the fixed example prompts (greedy, the editor's prompt format)."""
+    if not examples:
+        return []
+    matched = sum(bool(example["match"]) for example in examples)
+    rows = [
+        "",
+        f"Fixed examples (greedy, rest of the line): {matched} of {len(examples)} as expected.",
+        "",
+        "| prompt (last line) | expected | completion |",
+        "| --- | --- | --- |",
+    ]
+    for example in examples:
+        last_line = example["prompt"].rsplit("\n", 1)[-1]
+        cells = [last_line, example["expected"], example["completion"]]
+        shown = [f"`{cell!r}`".replace("|", "\\|") for cell in cells]  # quotes show the spaces
+        rows.append("| " + " | ".join(shown) + " |")
+    return rows
 
 
 def main() -> None:
