@@ -35,9 +35,7 @@ from codegpt.training.tokenizer import decode, load_tokenizer
 log = logging.getLogger(__name__)
 
 
-def train_documents(
-    corpus: Path, limit: int, seed: int, max_chars: int
-) -> list[SourceDocument]:
+def train_documents(corpus: Path, limit: int, seed: int, max_chars: int) -> list[SourceDocument]:
     """Up to ``limit`` train documents decoded from ``train.bin`` (a deterministic sample)."""
     tokenizer = load_tokenizer(corpus / "tokenizer.json")
     tokens = np.memmap(corpus / "train.bin", dtype="<u2", mode="r")
