@@ -26,7 +26,7 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from codegpt.server.context_definitions import DefinitionFinder, DefinitionQuery, references_near
-from codegpt.server.context_focus import ByteRegion, focus_region
+from codegpt.server.context_focus import ByteRegion, children_in, focus_region
 from codegpt.server.context_imports import ImportStatement
 from codegpt.server.context_members import MemberContext, member_context
 from codegpt.server.context_position import CursorPosition, cursor_position
@@ -125,22 +125,28 @@ def current_document_table(
     """The symbol table (and tree) of the document being edited, reused while its text is unchanged.
 
     Cursor moves without edits are the common case between requests; they then cost no parse and
-    no walk. A caller-supplied tree is part of the key, so a table never mixes two trees.
+    no walk. A caller-supplied tree is part of the key, so a table never mixes two trees; it also
+    stands in for the text (hashing a 4 MB text costs ~3 ms, every edit makes a new text and tree,
+    and a cached table keeps its tree alive, so the tree's ``id`` is not reused meanwhile).
     """
-    if tree is not None and tree.root_node.text is None:
-        # An edited tree that was not re-parsed has lost its text: it no longer matches any text.
+    if tree is not None and tree.root_node.has_changes:
+        # An edited tree that was not re-parsed no longer matches any text.
         tree = None
-    key = (
-        document,
-        len(source.text),
-        hash(source.text),
-        id(tree) if tree is not None else None,
-        region,
-    )
+    fingerprint = id(tree) if tree is not None else hash(source.text)
+    key = (document, len(source.text), fingerprint, region)
     table = _CURRENT_TABLES.get(key)
-    if table is not None and table.source.text == source.text:
+    if (
+        table is not None
+        and (tree is None or table.tree is tree)
+        and table.source.text == source.text
+    ):
         _CURRENT_TABLES.move_to_end(key)
         return table
+    if document is not None:
+        # The document changed: its older tables can never be hit again, and each keeps a whole
+        # tree alive (one per keystroke in a 100,000-line file is a lot of memory).
+        for stale in [k for k in _CURRENT_TABLES if k[0] == document and k[1:3] != key[1:3]]:
+            del _CURRENT_TABLES[stale]
     tree = tree if tree is not None else parse(source.text)
     table = SymbolTable(source, tree, path=document, origin="current", region=region)
     _CURRENT_TABLES[key] = table
@@ -172,9 +178,8 @@ def _extract(
         outermost = scopes[0]
         anchor = (source.line_start(source.line_of(outermost.start)), outermost.end)
         boundaries = [
-            source.line_start(source.line_of(source.str_offset(child.start_byte)))
-            for child in tree.root_node.children
-            if region is None or region.holds(child)
+            source.line_start(source.line_of_byte(child.start_byte, child.start_point.row))
+            for child in children_in(tree.root_node, region, named=False)
         ]
     window = cut_window(
         source,

@@ -98,7 +98,7 @@ def references_near(
 
 def tree_row(source: SourceText, offset: int) -> int:
     """The tree-sitter row of a str offset (rows count line feeds only, unlike LSP lines)."""
-    return source.text.count("\n", 0, offset)
+    return source.tree_row(offset)
 
 
 def _is_declaration(node: Node) -> bool:
@@ -259,12 +259,7 @@ class DefinitionFinder:
 
     def imported_name(self, name: str) -> ImportedName | None:
         """The (last top-level) import that binds ``name`` in the current module."""
-        found = None
-        for statement in self.current.imports:
-            for imported in statement.names:
-                if imported.bound_name == name and (statement.top_level or found is None):
-                    found = imported
-        return found
+        return self.current.imported(name)
 
     def follow_import(
         self, imported: ImportedName, hops: int = 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node, Tree
 
-from codegpt.server.context_focus import ByteRegion
+from codegpt.server.context_focus import ByteRegion, children_in
 from codegpt.server.context_syntax import node_text
 from codegpt.server.context_text import SourceText
 
@@ -99,22 +99,35 @@ def _collect(
     top_level: bool,
     region: ByteRegion | None = None,
 ) -> None:
-    for child in node.named_children:
-        if region is not None and not region.holds(child):
-            continue
+    for child in children_in(node, region):
         if child.type in _IMPORT_TYPES:
-            names = _names(child)
+            names = _parsed_names(child)
             if names:
                 found.append(
                     ImportStatement(
                         text=node_text(child),
-                        line=source.line_of(source.str_offset(child.start_byte)),
+                        line=source.line_of_byte(child.start_byte, child.start_point.row),
                         names=names,
                         top_level=top_level,
                     )
                 )
         elif child.type in _CONTAINERS:
-            _collect(source, child, found, top_level)
+            _collect(source, child, found, top_level, region)
+
+
+_PARSED: dict[bytes, tuple[ImportedName, ...]] = {}
+_PARSED_SIZE = 4096  # distinct import statements remembered; the cache is cleared when full
+
+
+def _parsed_names(statement: Node) -> tuple[ImportedName, ...]:
+    """``_names`` memoised by the statement's text: every keystroke re-reads the same imports."""
+    key = statement.text or b""
+    names = _PARSED.get(key)
+    if names is None:
+        if len(_PARSED) >= _PARSED_SIZE:
+            _PARSED.clear()
+        names = _PARSED[key] = _names(statement)
+    return names
 
 
 def _names(statement: Node) -> tuple[ImportedName, ...]:

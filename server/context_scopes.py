@@ -99,7 +99,7 @@ def scope_from_node(source: SourceText, node: Node) -> Scope:
         is_async=node.child_count > 0 and node.child(0).type == "async",
         start=source.str_offset(outer.start_byte),
         end=source.str_offset(node.end_byte),
-        line=source.line_of(source.str_offset(node.start_byte)),
+        line=source.line_of_byte(node.start_byte, node.start_point.row),
     )
 
 

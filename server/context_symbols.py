@@ -14,8 +14,8 @@ from typing import Literal
 
 from tree_sitter import Node, Tree
 
-from codegpt.server.context_focus import ByteRegion
-from codegpt.server.context_imports import ImportStatement, module_imports
+from codegpt.server.context_focus import ByteRegion, children_in
+from codegpt.server.context_imports import ImportedName, ImportStatement, module_imports
 from codegpt.server.context_syntax import (
     decorators_text,
     definition_name,
@@ -119,6 +119,7 @@ class SymbolTable:
         self.classes_by_node: dict[int, str] = {}  # start byte -> qualified class name
         self._rendered: dict[int, Definition] = {}
         self._imports: tuple[ImportStatement, ...] | None = None
+        self._bound: dict[str, ImportedName] | None = None
         self._walk(tree.root_node, prefix="", owner=None, region=region)
 
     @property
@@ -127,6 +128,21 @@ class SymbolTable:
         if self._imports is None:
             self._imports = module_imports(self.source, self.tree, self.region)
         return self._imports
+
+    def imported(self, name: str) -> ImportedName | None:
+        """The import that binds ``name``: the last top-level one, else the first nested one.
+
+        Indexed once per table: definition lookup asks for dozens of names per request, and a
+        long module has hundreds of imports.
+        """
+        if self._bound is None:
+            bound: dict[str, ImportedName] = {}
+            for statement in self.imports:
+                for imported in statement.names:
+                    if statement.top_level or imported.bound_name not in bound:
+                        bound[imported.bound_name] = imported
+            self._bound = bound
+        return self._bound.get(name)
 
     def lookup(self, name: str) -> list[SymbolEntry]:
         """Every definition of ``name`` in the module (module level first, then class members)."""
@@ -197,22 +213,22 @@ class SymbolTable:
     def _walk(
         self, container: Node, prefix: str, owner: str | None, region: ByteRegion | None = None
     ) -> None:
-        for child in container.named_children:
-            if region is not None and not region.holds(child):
-                continue
+        for child in children_in(container, region):
             kind = child.type
             if kind == "decorated_definition":
                 inner = child.child_by_field_name("definition")
                 if inner is not None:
-                    self._definition(inner, prefix, owner)
+                    self._definition(inner, prefix, owner, region)
             elif kind in ("function_definition", "class_definition"):
-                self._definition(child, prefix, owner)
+                self._definition(child, prefix, owner, region)
             elif kind == "expression_statement":
                 self._assignment(child, prefix, owner)
             elif kind in _TRANSPARENT:
-                self._walk(child, prefix, owner)
+                self._walk(child, prefix, owner, region)
 
-    def _definition(self, node: Node, prefix: str, owner: str | None) -> None:
+    def _definition(
+        self, node: Node, prefix: str, owner: str | None, region: ByteRegion | None
+    ) -> None:
         name = definition_name(node)
         if not name:
             return
@@ -226,7 +242,7 @@ class SymbolTable:
             self.classes_by_node[node.start_byte] = qualified
             body = node.child_by_field_name("body")
             if body is not None:
-                self._walk(body, qualified + ".", qualified)
+                self._walk(body, qualified + ".", qualified, region)
         else:
             self._add(SymbolEntry(name, qualified, "method" if owner else "function", node, owner))
 

@@ -11,8 +11,10 @@ count lines with; ``str.splitlines`` would also split on form feeds and U+2028).
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from collections.abc import Sequence
 from functools import cached_property
+
+from codegpt.server.line_index import line_of
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -49,11 +51,11 @@ class SourceText:
     needs the cursor offset pays for nothing else.
     """
 
-    def __init__(self, text: str, line_starts: list[int] | None = None) -> None:
+    def __init__(self, text: str, line_starts: Sequence[int] | None = None) -> None:
         self.text = text
         if line_starts is not None:
-            # The editor's document keeps its line starts current across edits: rescanning a
-            # 100,000-line text for them would cost tens of milliseconds per request.
+            # The editor's document keeps its line starts current across edits (a ``LineStarts``
+            # snapshot): rescanning a 100,000-line text would cost tens of ms per request.
             self.__dict__["line_starts"] = line_starts
 
     @cached_property
@@ -67,7 +69,7 @@ class SourceText:
         return self.text.isascii()
 
     @cached_property
-    def line_starts(self) -> list[int]:
+    def line_starts(self) -> Sequence[int]:
         """The str offset at which each line starts (there is always at least one line)."""
         text = self.text
         starts = [0]
@@ -80,6 +82,25 @@ class SourceText:
         starts.extend(match.end() for match in _LINE_BREAK.finditer(text))
         return starts
 
+    @cached_property
+    def has_cr(self) -> bool:
+        r"""Whether any ``\r`` occurs: without one, tree-sitter rows (``\n`` only) are lines."""
+        return "\r" in self.text
+
+    def tree_row(self, offset: int) -> int:
+        r"""The tree-sitter row of a str offset (rows count ``\n`` only, unlike LSP lines)."""
+        if not self.has_cr:
+            return self.line_of(offset)
+        return self.text.count("\n", 0, max(0, offset))
+
+    def line_of_byte(self, byte: int, row: int) -> int:
+        r"""The line of a tree-sitter node's start, given its byte offset and row.
+
+        The row is the line unless a lone ``\r`` splits lines that tree-sitter does not count,
+        and reading it saves two searches per node (thousands of nodes in a huge module).
+        """
+        return row if not self.has_cr else self.line_of(self.str_offset(byte))
+
     @property
     def line_count(self) -> int:
         """Number of lines; an empty text and a text ending in a newline both count the last one."""
@@ -87,7 +108,7 @@ class SourceText:
 
     def line_of(self, offset: int) -> int:
         """The 0-based line holding str offset ``offset``."""
-        return bisect_right(self.line_starts, offset) - 1
+        return line_of(self.line_starts, offset)
 
     def line_start(self, line: int) -> int:
         """The str offset where ``line`` begins (clamped to the document)."""

@@ -116,3 +116,39 @@ def test_cursor_moves_in_a_huge_module_reuse_its_symbol_table():
     assert again is first  # a cursor move within a block rebuilds nothing
     far = current_document_table(source, tree, "huge.py", focus_region(source, len(body) - 1))
     assert far is not first
+
+
+def test_region_children_at_every_boundary_match_holds():
+    from codegpt.server.context_focus import ByteRegion
+
+    text = "x = 1\ny = 2\n# note\nclass A:\n    a = 1\n\n    def f(self):\n        pass\nz = (3,\n"
+    tree = parse(text)
+    size = len(text) + 2
+    body = tree.root_node.named_children[3].child_by_field_name("body")
+    for parent in (tree.root_node, body):
+        for start in range(size):
+            for end in range(start, size, 3):
+                for head in (0, 6, 12):
+                    region = ByteRegion(start, end, head)
+                    for named in (True, False):
+                        children = parent.named_children if named else parent.children
+                        expected = [node.id for node in children if region.holds(node)]
+                        found = region.children(parent, named=named)
+                        assert [node.id for node in found] == expected, (start, end, head)
+
+
+def test_an_edited_document_drops_its_stale_symbol_tables():
+    from codegpt.server.context import _CURRENT_TABLES, current_document_table
+    from codegpt.server.context_text import SourceText
+    from codegpt.server.documents import Document, TextChange
+
+    document = Document("file:///tables.py", "def f(x):\n    return x\n")
+    first_tree = document.tree
+    first = current_document_table(SourceText(document.text), first_tree, document.uri)
+    same_text = "".join(["def f(x):\n", "    return x\n"])  # equal, but another str object
+    assert current_document_table(SourceText(same_text), first_tree, document.uri) is first
+    document.apply_changes([TextChange("y", (1, 11), (1, 12))])
+    second = current_document_table(SourceText(document.text), document.tree, document.uri)
+    assert second is not first and [e.name for e in second.top_level] == ["f"]
+    # No cached table keeps the old tree (a whole tree per keystroke in a huge file) alive.
+    assert all(table.tree is not first_tree for table in _CURRENT_TABLES.values())

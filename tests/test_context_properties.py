@@ -73,8 +73,10 @@ def test_budgets_respected_and_cuts_at_the_right_places(text, offset, prefix, su
 @quick
 @given(text=python_like, offset=st.integers(0, 400), budget=st.integers(0, 40))
 def test_token_budget_respected(text, offset, budget):
+    # Windows are costed line by line, so the property holds for counters whose joined count
+    # never exceeds the sum of the lines' counts, as with our BPE (see ``span_cost``).
     def count(piece: str) -> int:
-        return len(piece.split()) + piece.count("\n\n")
+        return len(piece.split()) + piece.count("\n")
 
     offset = min(offset, len(text))
     sizes = WindowBudget(prefix=budget, suffix=budget)
@@ -101,3 +103,64 @@ def test_real_file_any_offset_with_shared_tree(offset):
 
 
 TEXTWRAP_TREE = parse(read("textwrap_copy.py"))
+
+
+def _all_nodes(tree) -> list:
+    found, stack = [], [tree.root_node]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node.children)
+    return found
+
+
+@quick
+@given(
+    text=python_like,
+    start=st.integers(0, 300),
+    length=st.integers(0, 300),
+    head=st.integers(0, 300),
+    pick=st.integers(0, 10**6),
+)
+def test_region_children_are_the_held_children_found_without_visiting_the_rest(
+    text, start, length, head, pick
+):
+    from codegpt.server.context_focus import ByteRegion
+
+    tree = parse(text)
+    parents = [tree.root_node, *(node for node in _all_nodes(tree) if node.child_count)]
+    region = ByteRegion(start, start + length, head)
+    for parent in (tree.root_node, parents[pick % len(parents)]):
+        for named in (True, False):
+            children = parent.named_children if named else parent.children
+            expected = [node.id for node in children if region.holds(node)]
+            assert [node.id for node in region.children(parent, named=named)] == expected
+
+
+@quick
+@given(text=python_like)
+def test_tree_rows_and_node_lines_agree_with_a_scan(text):
+    source = SourceText(text)
+    for offset in range(0, len(text) + 1, max(1, len(text) // 25)):
+        assert source.tree_row(offset) == text.count("\n", 0, offset)
+    for node in _all_nodes(parse(text))[:60]:
+        expected = source.line_of(source.str_offset(node.start_byte))
+        assert source.line_of_byte(node.start_byte, node.start_point.row) == expected
+
+
+@quick
+@given(text=python_like, offset=st.integers(0, 400))
+def test_orphan_triple_quotes_are_the_ones_a_query_over_the_prefix_finds(text, offset):
+    from tree_sitter import Query, QueryCursor
+
+    from codegpt.server.context_position import _orphan_string_starts
+    from codegpt.server.parsing import python_language
+
+    tree = parse(text)
+    byte = min(offset, len(text.encode("utf-8", "surrogatepass")))
+    cursor = QueryCursor(Query(python_language(), "(ERROR (string_start) @start)"))
+    cursor.set_byte_range(0, byte)
+    expected = {
+        n.id for n in cursor.captures(tree.root_node).get("start", []) if n.end_byte <= byte
+    }
+    assert {node.id for node in _orphan_string_starts(tree.root_node, byte)} == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import random
 import re
@@ -108,12 +109,12 @@ def apply_reference(text: str, change: TextChange, encoding: Encoding) -> str:
     return text[:start] + change.text + text[end:]
 
 
-def tree_signature(tree) -> list[tuple[str, int, int]]:
-    """Every node's type and byte range, so a misplaced node cannot hide."""
+def tree_signature(tree) -> list[tuple]:
+    """Every node's type, byte range and points, so a misplaced node cannot hide."""
     out, stack = [], [tree.root_node]
     while stack:
         node = stack.pop()
-        out.append((node.type, node.start_byte, node.end_byte))
+        out.append((node.type, node.start_byte, node.end_byte, node.start_point, node.end_point))
         stack.extend(node.children)
     return out
 
@@ -223,3 +224,67 @@ async def test_close_forgets_the_document(client: LanguageClient):
         )
     )
     assert await document_state(client, "file:///gone.py") is None
+
+
+def test_line_index_edits_equal_a_fresh_scan_after_every_random_edit():
+    rng = random.Random("line-index")
+    pieces = ["a", "\n", "\r", "\r\n", "😀", "é", "\n\r", "xy\r\nz", ""]
+    text = "a\r\nb\rc\nd😀\n"
+    index = LineIndex(text)
+    for step in range(3000):
+        start = rng.randrange(len(text) + 1)
+        end = min(len(text), start + rng.choice([0, 0, 1, 2, 5]))
+        inserted = "".join(rng.choice(pieces) for _ in range(rng.choice([0, 1, 1, 2, 4])))
+        before = index.starts
+        old_starts = list(before)
+        text = text[:start] + inserted + text[end:]
+        index.replace(text, start, end, len(inserted))
+        assert list(index.starts) == line_starts(text), f"step {step}"
+        assert list(before) == old_starts  # a snapshot taken earlier never changes
+        offset = rng.randrange(len(text) + 1)
+        assert index.line_of(offset) == bisect.bisect_right(line_starts(text), offset) - 1
+
+
+def test_line_starts_snapshot_reads_like_a_list():
+    text = "ab\r\ncd\ref\n"
+    starts = LineIndex(text).starts
+    expected = line_starts(text)
+    assert len(starts) == len(expected) and list(starts) == expected
+    assert [starts[i] for i in range(-len(expected), len(expected))] == expected + expected
+    assert all(type(value) is int for value in starts)  # never numpy scalars in LSP answers
+    assert starts[1:3] == expected[1:3]
+    with pytest.raises(IndexError):
+        starts[len(expected)]
+    for offset in range(len(text) + 1):
+        assert bisect.bisect_right(starts, offset) == bisect.bisect_right(expected, offset)
+        assert starts.line_of(offset) == bisect.bisect_right(expected, offset) - 1
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_tree_matches_a_fresh_parse_after_every_edit_without_carriage_returns(encoding):
+    # Without "\r" the row of an edit comes from the line index, in ASCII text the byte offset
+    # is the code-point offset; "é" and "😀" make the text non-ASCII part of the time.
+    rng = random.Random(f"no-cr-{encoding}")
+    start = START.replace("\r", "")
+    document = Document("file:///n.py", start, encoding=encoding)
+    expected = start
+    for step in range(400):
+        change = random_edit(rng, expected, encoding)
+        change = TextChange(change.text.replace("\r", ""), change.start, change.end)
+        expected = apply_reference(expected, change, encoding)
+        document.apply_changes([change], version=step)
+        assert document.text == expected
+        assert tree_signature(document.tree) == tree_signature(parse(expected)), f"step {step}"
+    assert list(document.line_starts()) == line_starts(expected)
+
+
+def test_edits_before_a_read_share_one_reparse():
+    document = Document("file:///lazy.py", "def f(x):\n    return x\n")
+    first = document.tree
+    document.apply_changes([TextChange("y", (1, 11), (1, 12))])
+    document.apply_changes([TextChange("(", (1, 12), (1, 12))])
+    document.apply_changes([TextChange("", (1, 12), (1, 13))])
+    assert document.tree is not first
+    assert document.tree is document.tree  # read twice, parsed once
+    assert tree_signature(document.tree) == tree_signature(parse(document.text))
+    assert document.text == "def f(x):\n    return y\n"
