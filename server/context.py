@@ -19,7 +19,7 @@ no LSP types, so it can be tested and benchmarked without a server.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,7 +98,7 @@ def extract_context_at_offset(
     workspace_root: str | Path | WorkspaceIndex | None = None,
     budget: ContextBudget | None = None,
     count_tokens: TokenCounter | None = None,
-    line_starts: list[int] | None = None,
+    line_starts: Sequence[int] | None = None,
 ) -> CursorContext:
     """``extract_context`` for a cursor given as a str offset (clamped to the text).
 

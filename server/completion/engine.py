@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +55,7 @@ class DocumentView:
     open_documents: Mapping[str, str] | None = None
     workspace_root: str | Path | None = None
     # The text's line starts when the caller keeps them (saves a scan of a huge document).
-    line_starts: list[int] | None = None
+    line_starts: Sequence[int] | None = None
 
 
 @dataclass

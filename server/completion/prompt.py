@@ -125,7 +125,7 @@ def build_prompt(
     open_documents: Mapping[str, str] | None = None,
     workspace_root: str | Path | None = None,
     extra_cache: dict[tuple, str] | None = None,
-    line_starts: list[int] | None = None,
+    line_starts: Sequence[int] | None = None,
 ) -> CompletionPrompt:
     """The SPM prompt for a cursor at str ``offset`` of ``text``.
 
