@@ -84,7 +84,7 @@ def extract_context(
     source = SourceText(text)
     offset = source.offset_at(line, character)
     return _extract(
-        source, offset, tree, document, open_documents, workspace_root, budget, count_tokens
+        source, offset, tree, None, document, open_documents, workspace_root, budget, count_tokens
     )
 
 
@@ -99,16 +99,19 @@ def extract_context_at_offset(
     budget: ContextBudget | None = None,
     count_tokens: TokenCounter | None = None,
     line_starts: Sequence[int] | None = None,
+    region: ByteRegion | None = None,
 ) -> CursorContext:
     """``extract_context`` for a cursor given as a str offset (clamped to the text).
 
     ``line_starts``, when the caller keeps them current (the server's documents do), saves a scan
-    of the whole text; they must be ``text``'s own.
+    of the whole text; they must be ``text``'s own. ``region`` is the part of a huge document to
+    read (``focus_region`` around the cursor if not given); with a tree of only that part
+    (``Document.focus``), it must be the region that tree was parsed from.
     """
     source = SourceText(text, line_starts)
     offset = max(0, min(offset, len(text)))
     return _extract(
-        source, offset, tree, document, open_documents, workspace_root, budget, count_tokens
+        source, offset, tree, region, document, open_documents, workspace_root, budget, count_tokens
     )
 
 
@@ -159,6 +162,7 @@ def _extract(
     source: SourceText,
     offset: int,
     tree: Tree | None,
+    region: ByteRegion | None,
     document: str | None,
     open_documents: Mapping[str, str] | None,
     workspace_root: str | Path | WorkspaceIndex | None,
@@ -166,7 +170,8 @@ def _extract(
     count_tokens: TokenCounter | None,
 ) -> CursorContext:
     budget = budget or ContextBudget()
-    region = focus_region(source, offset)
+    if region is None:
+        region = focus_region(source, offset)
     table = current_document_table(source, tree, document, region)
     tree = table.tree
     nodes = scope_nodes(source, tree, offset)

@@ -76,17 +76,20 @@ def references_near(
     query_cursor = QueryCursor(_reference_query())
     query_cursor.set_byte_range(start_byte, end_byte)
     captures = query_cursor.captures(tree.root_node)
+    # In text order: the capture order follows the tree's internal shape, which differs between a
+    # fresh and an incremental parse of the same text, and ties below keep the first seen.
+    by_start = lambda nodes: sorted(nodes, key=lambda node: node.start_byte)  # noqa: E731
 
     best: dict[tuple[str, ...], int] = {}
     for index in range(len(receiver_chain)):
         best[tuple(receiver_chain[: index + 1])] = -1
-    for node in captures.get("name", []):
+    for node in by_start(captures.get("name", [])):
         if _is_declaration(node) or node.start_byte < cursor_byte <= node.end_byte:
             continue  # the word being typed is not a reference yet
         key = (node.text.decode("utf-8", errors="replace"),)
         distance = abs(node.start_point.row - cursor_row)
         best[key] = min(best.get(key, distance), distance)
-    for node in captures.get("dotted", []):
+    for node in by_start(captures.get("dotted", [])):
         parts = _dotted_parts(node)
         if parts is None or node.end_byte == cursor_byte:
             continue

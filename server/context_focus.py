@@ -4,10 +4,14 @@ Walking every definition of a 100,000-line module costs hundreds of milliseconds
 changes with every keystroke. Past ``LARGE_DOCUMENT_CHARS`` only the top-level statements near the
 cursor and at the head of the file (where imports live) are read; a definition far from both is
 not offered as context, which costs little: the prompt holds a few hundred tokens anyway.
+
+Completion also parses only that part (``parse_region``, ``Document.focus``): its edges are moved
+to the starts of top-level definitions, so the part parses alone exactly as it does in the file.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tree_sitter import Node
@@ -15,11 +19,19 @@ from tree_sitter import Node
 from codegpt.server.context_text import SourceText
 
 LARGE_DOCUMENT_CHARS = 1_000_000  # about 25,000 lines of typical Python
-FOCUS_BYTES = 200_000  # either side of the cursor's block
+FOCUS_BYTES = 65_536  # either side of the cursor's block
 # The cursor's byte offset is rounded down to a block of this size, so moving the cursor within a
 # block keeps the region, and with it the cached symbol table (``current_document_table``).
 FOCUS_BLOCK_BYTES = 65_536
 HEAD_BYTES = 65_536  # the imports and module constants at the top
+# A region parsed for completion is kept while the cursor stays this far inside it: the window and
+# the cursor's definition need a few KB, and a fresh parse costs ~20 ms where a reparse costs ~2.
+FOCUS_MARGIN_BYTES = FOCUS_BLOCK_BYTES
+# How far an edge may move to reach the start of a top-level definition (else: a line start).
+SNAP_BYTES = 65_536
+# Lines that start a top-level statement almost surely: a line at column 0 inside a string or
+# brackets rarely starts with one of these.
+_TOP_LEVEL_START = re.compile(rb"^(?:(?:async[ \t]+)?def[ \t]|class[ \t]|@)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,26 @@ class ByteRegion:
         if node.start_byte < self.head:
             return True
         return node.end_byte >= self.start and node.start_byte <= self.end
+
+    def byte_ranges(self) -> list[tuple[int, int]]:
+        """The region as half-open byte ranges (a parser's included ranges), in order."""
+        if self.start <= self.head:
+            return [(0, self.end + 1)]
+        return [(0, self.head), (self.start, self.end + 1)]
+
+    def keeps(self, byte_offset: int, size: int) -> bool:
+        """Whether a cursor at ``byte_offset`` of a ``size``-byte text is still well inside."""
+        return (self.start == 0 or byte_offset >= self.start + FOCUS_MARGIN_BYTES) and (
+            self.end + 1 >= size or byte_offset <= self.end - FOCUS_MARGIN_BYTES
+        )
+
+    @staticmethod
+    def from_byte_ranges(ranges: list[tuple[int, int]]) -> ByteRegion:
+        """The inverse of ``byte_ranges``."""
+        if len(ranges) == 1:
+            return ByteRegion(0, ranges[0][1] - 1, 0)
+        (_, head), (start, stop) = ranges
+        return ByteRegion(start, stop - 1, head)
 
     def children(self, parent: Node, *, named: bool = True) -> list[Node]:
         """The children of ``parent`` that the region holds, in order, without visiting the rest.
@@ -81,3 +113,56 @@ def focus_region(source: SourceText, offset: int) -> ByteRegion | None:
     return ByteRegion(
         max(0, block - FOCUS_BYTES), block + FOCUS_BLOCK_BYTES + FOCUS_BYTES, HEAD_BYTES
     )
+
+
+def _line_start(data: bytes, byte_offset: int) -> int:
+    return data.rfind(b"\n", 0, byte_offset) + 1
+
+
+def _statement_start(data: bytes, line: int) -> int:
+    """The first decorator line above a definition line (the definition's own line if none)."""
+    while line > 0:
+        previous = _line_start(data, line - 1)
+        if not data.startswith(b"@", previous):
+            break
+        line = previous
+    return line
+
+
+def _statement_at_or_before(data: bytes, byte_offset: int) -> int:
+    """The start of the top-level definition holding ``byte_offset``, or its line's start."""
+    found = None
+    window = max(0, byte_offset - SNAP_BYTES)
+    for match in _TOP_LEVEL_START.finditer(data, window, byte_offset + 16):
+        if match.start() > byte_offset:
+            break
+        found = match.start()
+    if found is None:
+        return _line_start(data, byte_offset)
+    return _statement_start(data, found)
+
+
+def _statement_at_or_after(data: bytes, byte_offset: int) -> int:
+    """The start of the first top-level definition from ``byte_offset`` on, or a line start."""
+    for match in _TOP_LEVEL_START.finditer(data, byte_offset, byte_offset + SNAP_BYTES):
+        if _statement_start(data, match.start()) == match.start():  # not a decorated def's line
+            return match.start()
+    if _line_start(data, byte_offset) == byte_offset:
+        return byte_offset
+    newline = data.find(b"\n", byte_offset)
+    return len(data) if newline < 0 else newline + 1
+
+
+def parse_region(data: bytes, byte_offset: int) -> ByteRegion:
+    """``focus_region`` for a cursor at ``byte_offset``, with edges at top-level statement starts.
+
+    Parsed alone, such a region gives the same statements as the whole file: no statement is cut
+    in two (a cut one parses as errors), so the context read from it matches the full tree's.
+    """
+    block = byte_offset // FOCUS_BLOCK_BYTES * FOCUS_BLOCK_BYTES
+    head = _statement_at_or_after(data, min(HEAD_BYTES, len(data)))
+    start = _statement_at_or_before(data, max(0, block - FOCUS_BYTES))
+    stop = _statement_at_or_after(data, min(block + FOCUS_BLOCK_BYTES + FOCUS_BYTES, len(data)))
+    if start <= head:
+        return ByteRegion(0, max(0, stop - 1), 0)
+    return ByteRegion(start, max(start, stop - 1), head)

@@ -84,7 +84,7 @@ def test_huge_module_reads_the_head_and_the_cursor_neighbourhood():
             f'def filler_{count}(x):\n    """Filler {count}."""\n    return x + {count}\n\n\n'
         )
         count += 1
-    middle, near = count // 2, count - 1500  # near: ~90 KB above the cursor, out of the window
+    middle, near = count // 2, count - 600  # near: ~40 KB above the cursor, out of the window
     tail = (
         f"def main():\n    a = filler_{middle}(1)\n    b = filler_{near}(2)\n"
         "    return Path(os.sep)\n"

@@ -33,6 +33,7 @@ from codegpt.server.completion.policy import (
 )
 from codegpt.server.completion.postprocess import CursorLine, PostprocessOptions, postprocess
 from codegpt.server.completion.prompt import CompletionPrompt, PromptBudget, build_prompt, normalise
+from codegpt.server.context_focus import ByteRegion
 from codegpt.server.context_window import CachedTokenCounter
 from codegpt.server.settings import CompletionSettings
 
@@ -56,6 +57,8 @@ class DocumentView:
     workspace_root: str | Path | None = None
     # The text's line starts when the caller keeps them (saves a scan of a huge document).
     line_starts: Sequence[int] | None = None
+    # The part of a huge document ``tree`` was parsed from (``Document.focus``); None: all of it.
+    region: ByteRegion | None = None
 
 
 @dataclass
@@ -182,6 +185,7 @@ class CompletionEngine:
             workspace_root=view.workspace_root,
             extra_cache=self._extra.setdefault(view.uri, {}),
             line_starts=view.line_starts,
+            region=view.region,
         )
 
     def _fit_ids(

@@ -23,6 +23,7 @@ from tree_sitter import Tree
 
 from codegpt.model.fim import format_spm_prompt
 from codegpt.server.context import ContextBudget, CursorContext, extract_context_at_offset
+from codegpt.server.context_focus import ByteRegion
 from codegpt.server.context_symbols import Definition
 from codegpt.server.context_window import WindowBudget
 from codegpt.server.settings import CompletionSettings
@@ -126,12 +127,14 @@ def build_prompt(
     workspace_root: str | Path | None = None,
     extra_cache: dict[tuple, str] | None = None,
     line_starts: Sequence[int] | None = None,
+    region: ByteRegion | None = None,
 ) -> CompletionPrompt:
     """The SPM prompt for a cursor at str ``offset`` of ``text``.
 
     ``extra_cache`` (one per document) keeps the extra-context block while the cursor stays on one
     line inside one anchored window: its references change with every keystroke, but a prompt
-    whose middle changes would throw away the KV cache after it.
+    whose middle changes would throw away the KV cache after it. ``region`` goes to context
+    extraction (``extract_context_at_offset``).
     """
     context = extract_context_at_offset(
         text,
@@ -143,6 +146,7 @@ def build_prompt(
         budget=context_budget(budget),
         count_tokens=count_tokens,
         line_starts=line_starts,
+        region=region,
     )
     window = context.window
     prefix = normalise(window.prefix)

@@ -26,6 +26,7 @@ from codegpt.server.completion.engine import (
     ListAnswer,
     ListPlan,
 )
+from codegpt.server.context_focus import LARGE_DOCUMENT_CHARS
 from codegpt.server.documents import Document
 from codegpt.server.model_service import ModelService, server_model_service
 from codegpt.server.settings import CompletionSettings
@@ -64,6 +65,35 @@ def _ranked(plan: ListPlan, answer: ListAnswer, settings: CompletionSettings) ->
     return answer
 
 
+def document_view(
+    document: Document,
+    offset: int,
+    open_documents: dict[str, str] | None = None,
+    workspace_root: str | None = None,
+) -> DocumentView:
+    """What completion at str ``offset`` reads of ``document``.
+
+    A huge document gives only the tree of the region around the cursor (``Document.focus``): the
+    whole file's reparse after an edit costs 30-500 ms, the region's a few. Smaller documents give
+    their whole tree, which every other feature shares.
+    """
+    tree, region = None, None
+    if len(document.text) <= LARGE_DOCUMENT_CHARS:
+        tree = document.tree
+    elif (focus := document.focus(offset)) is not None:
+        tree, region = focus.tree, focus.region
+    return DocumentView(
+        document.uri,
+        document.text,
+        tree,
+        document.version,
+        open_documents,
+        workspace_root,
+        document.line_starts(),
+        region,
+    )
+
+
 class CompletionService:
     """The server's completion state: the engine, its caches and the requests in flight."""
 
@@ -77,18 +107,10 @@ class CompletionService:
         """The shared model holder."""
         return server_model_service(self.server)
 
-    def _view(self, document: Document) -> DocumentView:
+    def _view(self, document: Document, offset: int) -> DocumentView:
         others = {d.uri: d.text for d in self.server.documents if d.uri != document.uri}
         root = getattr(self.server.workspace, "root_path", None)
-        return DocumentView(
-            document.uri,
-            document.text,
-            document.tree,
-            document.version,
-            others,
-            root,
-            document.line_starts(),
-        )
+        return document_view(document, offset, others, root)
 
     def _supersede(self, kind: str, uri: str) -> threading.Event:
         """A fresh cancel flag for this request; the previous one for the document is set."""
@@ -110,13 +132,13 @@ class CompletionService:
     async def _ready(self, uri: str) -> tuple[Any, Document] | None:
         """The model and the (still open, Python) document, or None."""
         document = self.server.documents.get(uri)
-        if document is None or document.tree is None:
+        if document is None or not document.has_tree:
             return None
         model = await self.models.model()
         if model is None:
             return None
         document = self.server.documents.get(uri)  # it may have closed while the model loaded
-        if document is None or document.tree is None:
+        if document is None or not document.has_tree:
             return None
         return model, document
 
@@ -146,7 +168,7 @@ class CompletionService:
         offset = document.offset_at((position.line, position.character))
         flag = self._supersede(kind, uri)
         try:
-            plan = steps.prepare(model, self._view(document), offset, settings)
+            plan = steps.prepare(model, self._view(document, offset), offset, settings)
             if isinstance(plan, steps.answer_type):
                 answer = plan
             else:

@@ -1,0 +1,155 @@
+"""Completion's tree of a huge document: only the head and the cursor's region, same context."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from codegpt.server.completion.service import document_view
+from codegpt.server.context import ContextBudget, CursorContext, extract_context_at_offset
+from codegpt.server.context_definitions import DefinitionQuery
+from codegpt.server.context_focus import LARGE_DOCUMENT_CHARS, parse_region
+from codegpt.server.documents import Document, FocusTree, TextChange
+from codegpt.server.parsing import new_parser, parse
+
+SERVER = Path(__file__).resolve().parents[1] / "server"
+# Every definition the finder finds, so that the comparison does not depend on the order of
+# references at the same distance (tree-sitter's capture order, which follows the tree's shape).
+ALL_DEFINITIONS = ContextBudget(definitions=DefinitionQuery(limit=10_000))
+
+
+@pytest.fixture(scope="module")
+def huge_text() -> str:
+    """The server's own modules, repeated past the size where completion parses only a region."""
+    modules = [path.read_text() for path in sorted(SERVER.rglob("*.py"))]
+    valid = [text for text in modules if not parse(text).root_node.has_error]
+    text = "\n\n".join(valid)
+    while len(text) <= LARGE_DOCUMENT_CHARS * 1.2:
+        text += "\n\n" + "\n\n".join(valid)
+    return text
+
+
+def _context(document: Document, offset: int, focus: FocusTree, tree) -> CursorContext:
+    context = extract_context_at_offset(
+        document.text,
+        offset,
+        tree=tree,
+        region=focus.region,
+        document=document.uri,
+        budget=ALL_DEFINITIONS,
+        line_starts=document.line_starts(),
+    )
+    ordered = sorted(context.definitions, key=lambda d: (d.line, d.qualified_name, d.kind))
+    return dataclasses.replace(context, definitions=tuple(ordered))
+
+
+def _assert_focus_matches(document: Document, offset: int) -> FocusTree:
+    """The focus tree is a fresh parse of its ranges and gives the full tree's context."""
+    focus = document.focus(offset)
+    assert focus is not None
+    parser = new_parser()
+    parser.included_ranges = focus.tree.included_ranges
+    assert str(focus.tree.root_node) == str(parser.parse(document.source).root_node)
+    with_focus = _context(document, offset, focus, focus.tree)
+    with_full = _context(document, offset, focus, parse(document.source))
+    assert with_focus == with_full
+    assert with_focus.definitions and with_focus.scopes  # there was something to compare
+    return focus
+
+
+def _type(document: Document, offset: int, typed: str) -> int:
+    for char in typed:
+        position = document.position_at(offset)
+        document.apply_changes([TextChange(char, position, position)])
+        offset += 1
+    return offset
+
+
+def _inside_a_function(text: str, rng: random.Random, after: int = 0) -> int:
+    """A random offset in a method body past ``after``: the cursor then has scopes to compare."""
+    pattern = re.compile(r"\n    def \w+\(self[^\n]*:\n        ")
+    bodies = [m.end() for m in pattern.finditer(text, after)]
+    return rng.choice(bodies)
+
+
+def test_region_edges_are_top_level_statement_starts(huge_text: str):
+    data = huge_text.encode()
+    rng = random.Random(0)
+    for _ in range(20):
+        region = parse_region(data, rng.randrange(len(data)))
+        edges = [region.end + 1] + ([region.start, region.head] if region.start else [])
+        for edge in edges:
+            if edge < len(data):
+                assert data[edge - 1 : edge] == b"\n"
+                assert re.match(rb"(async def |def |class |@)", data[edge : edge + 10])
+                previous_line = data[data.rfind(b"\n", 0, edge - 1) + 1 : edge]
+                assert not previous_line.startswith(b"@")  # a decorated definition stays whole
+
+
+def test_focus_context_matches_the_full_tree_and_moves_with_the_cursor(huge_text: str):
+    document = Document("file:///huge.py", huge_text)
+    rng = random.Random(1)
+    regions = []
+    for _ in range(4):
+        offset = _inside_a_function(document.text, rng)
+        focus = _assert_focus_matches(document, offset)
+        assert not focus.tree.root_node.has_error
+        assert focus.region.start <= len(document.text[:offset].encode()) <= focus.region.end
+        regions.append(focus.region)
+    assert len(set(regions)) > 1  # the cursor jumped to other blocks: fresh regions
+    ranges = regions[-1].byte_ranges()
+    assert sum(end - start for start, end in ranges) < len(document.source) / 2
+
+
+def test_edits_reparse_the_focus_tree_incrementally(huge_text: str):
+    document = Document("file:///huge.py", huge_text)
+    offset = _inside_a_function(document.text, random.Random(2), after=len(document.text) // 2)
+    first = _assert_focus_matches(document, offset)
+    assert first.region.start > first.region.head  # two ranges: the head and the region
+    offset = _type(document, offset, "total = len(")
+    focus = _assert_focus_matches(document, offset)  # an open bracket
+    assert focus.region.start == first.region.start  # kept, and edited
+    assert focus.region.end == first.region.end + len("total = len(")
+    offset = _type(document, offset, "items)\n        ")
+    _assert_focus_matches(document, offset)
+    # Cut the rest of a later line after its bracket: everything up to the region's end reparses.
+    bracket = document.text.index("(", offset + 2_000)
+    line, column = document.position_at(bracket + 1)
+    cut = (line, len(document.line_text(line)))
+    document.apply_changes([TextChange("", (line, column), cut)])
+    after_cut = _assert_focus_matches(document, bracket + 1)
+    assert after_cut.region.start == first.region.start
+    # An edit at the head shifts the region's later ranges.
+    document.apply_changes([TextChange("import abc\n", (0, 0), (0, 0))])
+    shifted = _assert_focus_matches(document, bracket + 1 + len("import abc\n"))
+    assert shifted.region.start == first.region.start + len("import abc\n")
+
+
+def test_an_edit_outside_the_region_parses_a_fresh_one(huge_text: str):
+    document = Document("file:///huge.py", huge_text)
+    offset = len(document.text) - 10
+    focus = _assert_focus_matches(document, offset)
+    gap = document.position_at(focus.region.start - 1_000)  # between the head and the region
+    document.apply_changes([TextChange("x = 1\n", gap, gap)])
+    again = _assert_focus_matches(document, offset + len("x = 1\n"))
+    assert again.tree is not focus.tree
+
+
+def test_completion_view_of_a_huge_document_never_reparses_the_whole_tree(huge_text: str):
+    document = Document("file:///huge.py", huge_text)
+    assert document.tree is not None and document.tree_is_current
+    offset = _type(document, _inside_a_function(document.text, random.Random(3)), "x = (")
+    assert not document.tree_is_current
+    view = document_view(document, offset)
+    assert not document.tree_is_current  # the edited full tree was not reparsed
+    assert view.region is not None and view.tree is not None
+    assert view.tree.included_ranges[-1].end_byte == view.region.end + 1
+    assert not view.tree.root_node.has_changes  # the focus tree was reparsed
+
+    small = Document("file:///small.py", "def f(x):\n    return x\n")
+    small_view = document_view(small, 10)
+    assert small_view.tree is small.tree and small_view.region is None
