@@ -45,10 +45,10 @@ class CompletionSettings:
     # Mean token log-probability below which a suggestion is dropped; 0 would drop everything.
     confidence_threshold: float = field(default=-2.5, metadata=_bounds(-100.0, 0.0))
     # Budgets sized by benchmarks/bench_prompt_budget.py on the shipped model (168 cold
-    # test-split positions, in process, 1 thread): 320/96/48 tokens gave exact match 8.9 / edit
-    # similarity 33.0 at p50 30 ms; 256/64/32 10.1 / 32.7 at 25 ms; 192/64/32 9.5 / 32.2 at
-    # 23 ms. The small model gains nothing measurable from the longer prompt, and a cold prefill
-    # pays for every token.
+    # test-split positions, in process, 1 thread, results/prompt_budget.json): 320/96/48 tokens
+    # gave exact match 10.7 / edit similarity 32.0 at p50 20 ms; 256/64/32 12.5 / 33.9 at 16 ms;
+    # 192/64/32 12.5 / 32.9 at 13 ms. The small model gains nothing measurable from the longer
+    # prompt, and a cold prefill pays for every token.
     prefix_tokens: int = field(default=256, metadata=_bounds(0, 8192))
     suffix_tokens: int = field(default=64, metadata=_bounds(0, 8192))
     context_tokens: int = field(default=32, metadata=_bounds(0, 8192))
