@@ -28,7 +28,7 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from codegpt.model.gpt import GPT
+from codegpt.model.gpt import GPT, rotary_cos_sin
 from codegpt.model.kv_cache import past_input_names, present_output_names
 
 OPSET = 20  # Gelu with approximate="tanh" is an operator from opset 20 on
@@ -49,12 +49,13 @@ def rotate_half_rows(weight: np.ndarray, n_head: int, head_dim: int) -> np.ndarr
 
 
 def rotary_tables(length: int, head_dim: int, base: float) -> tuple[np.ndarray, np.ndarray]:
-    """Cosines and sines (length, head_dim) for positions 0..length-1, both halves alike."""
-    channels = np.arange(0, head_dim, 2, dtype=np.float32)
-    inv_freq = (1.0 / (base ** (channels / head_dim))).astype(np.float32)
-    angles = np.arange(length, dtype=np.float32)[:, None] * inv_freq[None, :]
-    angles = np.concatenate((angles, angles), axis=1)
-    return np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+    """Cosines and sines (length, head_dim) for positions 0..length-1, both halves alike.
+
+    The model's own ``rotary_cos_sin`` (head_dim/2 columns), repeated for the two halves that
+    ``qk * cos + rotated(qk) * sin`` multiplies.
+    """
+    cos, sin = rotary_cos_sin(torch.arange(length), head_dim, base)
+    return _np(torch.cat((cos, cos), dim=1)), _np(torch.cat((sin, sin), dim=1))
 
 
 def _np(tensor: torch.Tensor) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tree_sitter import Node, Tree
 
 from codegpt.server.context_focus import ByteRegion, children_in
-from codegpt.server.context_syntax import node_text
+from codegpt.server.context_syntax import TextMemo, node_text
 from codegpt.server.context_text import SourceText
 
 _IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
@@ -115,21 +115,6 @@ def _collect(
             _collect(source, child, found, top_level, region)
 
 
-_PARSED: dict[bytes, tuple[ImportedName, ...]] = {}
-_PARSED_SIZE = 4096  # distinct import statements remembered; the cache is cleared when full
-
-
-def _parsed_names(statement: Node) -> tuple[ImportedName, ...]:
-    """``_names`` memoised by the statement's text: every keystroke re-reads the same imports."""
-    key = statement.text or b""
-    names = _PARSED.get(key)
-    if names is None:
-        if len(_PARSED) >= _PARSED_SIZE:
-            _PARSED.clear()
-        names = _PARSED[key] = _names(statement)
-    return names
-
-
 def _names(statement: Node) -> tuple[ImportedName, ...]:
     if statement.type == "import_statement":
         return tuple(
@@ -149,6 +134,10 @@ def _names(statement: Node) -> tuple[ImportedName, ...]:
         ImportedName(module=module, name=name, alias=alias, level=level)
         for name, alias in _aliased(statement.children_by_field_name("name"))
     )
+
+
+# Every keystroke re-reads the same import statements.
+_parsed_names = TextMemo(_names)
 
 
 def _aliased(nodes: list[Node]) -> list[tuple[str, str | None]]:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from tree_sitter import Node
 
 from codegpt.server.context_text import decode_utf8
+
+T = TypeVar("T")
 
 DEFINITION_TYPES = frozenset({"function_definition", "class_definition"})
 
@@ -145,8 +149,30 @@ def string_value(literal: Node) -> str:
     return inspect.cleandoc(value)
 
 
-_DOCSTRINGS: dict[bytes, str] = {}
-_DOCSTRINGS_SIZE = 4096  # distinct docstrings remembered; the cache is cleared when full
+class TextMemo(Generic[T]):
+    """``compute(node)`` memoised by the node's source bytes, for at most ``size`` texts.
+
+    Between keystrokes a file is re-indexed, but almost every statement in it is unchanged; the
+    memo is cleared when full, which is cheaper than tracking recency on every hit.
+    """
+
+    def __init__(self, compute: Callable[[Node], T], size: int = 4096) -> None:
+        self._compute = compute
+        self._size = size
+        self._values: dict[bytes, T] = {}
+
+    def __call__(self, node: Node) -> T:
+        """The value for ``node``'s text, computed the first time that text is seen."""
+        key = node.text or b""
+        value = self._values.get(key)
+        if value is None:
+            if len(self._values) >= self._size:
+                self._values.clear()
+            value = self._values[key] = self._compute(node)
+        return value
+
+
+_docstring_value = TextMemo(string_value)
 
 
 def docstring(owner: Node) -> str | None:
@@ -156,15 +182,7 @@ def docstring(owner: Node) -> str | None:
     docstring in it is unchanged.
     """
     literal = docstring_node(owner)
-    if literal is None:
-        return None
-    key = literal.text or b""
-    value = _DOCSTRINGS.get(key)
-    if value is None:
-        if len(_DOCSTRINGS) >= _DOCSTRINGS_SIZE:
-            _DOCSTRINGS.clear()
-        value = _DOCSTRINGS[key] = string_value(literal)
-    return value
+    return None if literal is None else _docstring_value(literal)
 
 
 def definition_name(definition: Node) -> str:

@@ -63,6 +63,29 @@ def _shifted(point: Point, old_end: Point, new_end: Point) -> Point:
 
 
 @dataclass(frozen=True)
+class TreeEdit:
+    """One text change in tree-sitter's terms: byte offsets and points before and after."""
+
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    start_point: Point
+    old_end_point: Point
+    new_end_point: Point
+
+    def apply(self, tree: Tree) -> None:
+        """Tell ``tree`` about the change (its next reparse then reuses what did not change)."""
+        tree.edit(
+            start_byte=self.start_byte,
+            old_end_byte=self.old_end_byte,
+            new_end_byte=self.new_end_byte,
+            start_point=self.start_point,
+            old_end_point=self.old_end_point,
+            new_end_point=self.new_end_point,
+        )
+
+
+@dataclass(frozen=True)
 class FocusTree:
     """A tree of only ``region``'s bytes (with the document's offsets) and that region."""
 
@@ -82,27 +105,20 @@ class _Focus:
     def region(self) -> ByteRegion:
         return ByteRegion.from_byte_ranges([(r.start_byte, r.end_byte) for r in self.ranges])
 
-    def edit(
-        self,
-        start_byte: int,
-        old_end_byte: int,
-        new_end_byte: int,
-        start_point: Point,
-        old_end: Point,
-        new_end: Point,
-    ) -> bool:
+    def edit(self, edit: TreeEdit) -> bool:
         """Apply an edit inside one range to the tree and the ranges; False if it is outside."""
         inside = next(
             (
                 index
                 for index, r in enumerate(self.ranges)
-                if r.start_byte <= start_byte and old_end_byte <= r.end_byte
+                if r.start_byte <= edit.start_byte and edit.old_end_byte <= r.end_byte
             ),
             None,
         )
         if inside is None:
             return False
-        delta = new_end_byte - old_end_byte
+        delta = edit.new_end_byte - edit.old_end_byte
+        old_end, new_end = edit.old_end_point, edit.new_end_point
         ranges = self.ranges[:inside]
         for index, r in enumerate(self.ranges[inside:], inside):
             first, first_point = r.start_byte, r.start_point
@@ -112,14 +128,7 @@ class _Focus:
             ranges.append(Range(first_point, last_point, first, r.end_byte + delta))
         if any(r.end_byte <= r.start_byte for r in ranges):
             return False  # a range was deleted whole: parse a fresh region
-        self.tree.edit(
-            start_byte=start_byte,
-            old_end_byte=old_end_byte,
-            new_end_byte=new_end_byte,
-            start_point=start_point,
-            old_end_point=old_end,
-            new_end_point=new_end,
-        )
+        edit.apply(self.tree)
         self.ranges = ranges
         self.stale = True
         return True
@@ -287,11 +296,10 @@ class Document:
         start = self.offset_at(start_pos)
         end = max(start, self.offset_at(end_pos))
         old_text, old_bytes = self._text, self._bytes
-        if old_text.isascii():  # O(1): CPython strings carry the flag
-            start_byte, end_byte = start, end
-        else:
-            start_byte = len(encode(old_text[:start]))
-            end_byte = start_byte + len(encode(old_text[start:end]))
+        start_byte = self._byte_offset(start)
+        end_byte = start_byte + (
+            end - start if old_text.isascii() else len(encode(old_text[start:end]))
+        )
         removed = old_bytes[start_byte:end_byte]
         inserted = encode(new_text)
 
@@ -305,23 +313,18 @@ class Document:
             return
         row = old_bytes.count(b"\n", 0, start_byte) if had_cr else self._lines.line_of(start)
         start_point = Point(row, start_byte - (old_bytes.rfind(b"\n", 0, start_byte) + 1))
-        new_end_byte = start_byte + len(inserted)
-        old_end = _point_after(start_point, removed)
-        new_end = _point_after(start_point, inserted)
+        edit = TreeEdit(
+            start_byte,
+            end_byte,
+            start_byte + len(inserted),
+            start_point,
+            _point_after(start_point, removed),
+            _point_after(start_point, inserted),
+        )
         if self._tree is not None:
-            self._tree.edit(
-                start_byte=start_byte,
-                old_end_byte=end_byte,
-                new_end_byte=new_end_byte,
-                start_point=start_point,
-                old_end_point=old_end,
-                new_end_point=new_end,
-            )
+            edit.apply(self._tree)
             self._stale = True
-        focus = self._focus
-        if focus is not None and not focus.edit(
-            start_byte, end_byte, new_end_byte, start_point, old_end, new_end
-        ):
+        if self._focus is not None and not self._focus.edit(edit):
             self._focus = None  # an edit outside the region: the next read parses a fresh one
 
 
