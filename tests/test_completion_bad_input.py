@@ -14,6 +14,8 @@ from lsp_helpers import SERVER_COMMAND, open_document, start_session
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from codegpt.server.context_focus import LARGE_DOCUMENT_CHARS
+
 URI = "file:///work/bad.py"
 TEXT = "def total(items):\n    return sum(items)\n\n\nvalue = tot"
 
@@ -139,3 +141,26 @@ def test_cli_complete_prints_json_and_reports_bad_input(model_dir: Path, tmp_pat
         timeout=60,
     )
     assert missing.returncode == 2 and "model folder not found" in missing.stderr
+
+
+def test_cli_complete_answers_in_a_huge_file(model_dir: Path, tmp_path: Path) -> None:
+    """Over 1 MB the CLI takes the server's path (``document_view``: the cursor's region)."""
+    filler = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(30_000))
+    assert len(filler) > LARGE_DOCUMENT_CHARS
+    source = tmp_path / "huge.py"
+    source.write_text(filler + TEXT, encoding="utf-8")
+    line = filler.count("\n") + 5
+    done = subprocess.run(
+        [sys.executable, "-m", "codegpt", "complete", str(source), "--model", str(model_dir)]
+        + ["--line", str(line), "--col", "12", "--json", "--list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    import json
+
+    payload = json.loads(done.stdout)
+    assert payload["line"] == line and payload["mode"] == "single_line"
+    # `total`, defined just above the cursor, is found in the region's tree.
+    assert "total" in [entry["word"] for entry in payload["list"]]

@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the suggestion (or JSON); exit 1 when there is nothing to suggest."""
-    from codegpt.server.completion.engine import CompletionEngine, DocumentView
+    from codegpt.server.completion.engine import CompletionEngine
+    from codegpt.server.completion.service import document_view
     from codegpt.server.documents import Document
     from codegpt.server.model_service import ModelService, resolve_model_key
     from codegpt.server.positions import UTF16
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     line_text = document.line_text(line)
     column = min(args.col - 1, len(line_text))
     offset = document.offset_at((line, 0)) + column
-    view = DocumentView(uri, document.text, document.tree, workspace_root=root_of(args.file))
+    view = document_view(document, offset, workspace_root=root_of(args.file))
     settings = CompletionSettings(multi_line=not args.no_multi_line)
     engine = CompletionEngine()
     started = time.perf_counter()
