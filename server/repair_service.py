@@ -18,9 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
-from codegpt.server.diagnostics import SyntaxProblem, syntax_problems
+from codegpt.server.diagnostics import SyntaxProblem
 from codegpt.server.documents import Document
 from codegpt.server.repair.fixer import Fix, Fixer, FixerOptions, FixResult
+from codegpt.server.syntax_checks import SyntaxChecks
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,12 @@ class DocumentRepair:
     """Repair results for one document version, each computed at most once, on demand."""
 
     def __init__(
-        self, document: Document, fixer: Fixer, executor: ThreadPoolExecutor, model_key: int
+        self,
+        document: Document,
+        fixer: Fixer,
+        executor: ThreadPoolExecutor,
+        model_key: int,
+        checks: SyntaxChecks,
     ) -> None:
         self.uri = document.uri
         self.version = document.version
@@ -95,6 +101,7 @@ class DocumentRepair:
         self.model_key = model_key
         self._fixer = fixer
         self._executor = executor
+        self._checks = checks
         self._futures: dict[str, asyncio.Future[Any]] = {}
 
     def _once(self, name: str, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -110,16 +117,22 @@ class DocumentRepair:
         return await asyncio.shield(future)
 
     async def problems(self) -> list[SyntaxProblem]:
-        """The document's syntax problems (for clients that send no diagnostics)."""
-        return await self._await(self._once("problems", syntax_problems, self.text))
+        """The document's syntax problems, the same check (and result) diagnostics use."""
+        return await self._checks.problems(self.uri, self.text)
 
     async def quick_fixes(self) -> list[Fix]:
         """Verified alternatives for the first error, best first; [] when the text compiles."""
+        if not await self.problems():
+            return []
         future = self._once("quick", self._fixer.quick_fixes, self.text, QUICK_FIX_LIMIT)
         return await self._await(future)
 
     async def fix_all(self) -> FixResult:
         """The whole-file fix with the quick-fix budget."""
+        if not await self.problems():
+            # What the fixer would say, without compiling a text that is known to compile on
+            # the repair thread (where, holding the GIL, a big file's compile stalls the loop).
+            return FixResult(self.text, self.text, (), True)
         known = _finished(self._futures.get("quick"))
         future = self._once("all", _fix_from_quick, self._fixer, self.text, known)
         return await self._await(future)
@@ -171,10 +184,17 @@ class RepairService:
             self._repairers = {key: repairer}  # only the current model's
         return repairer, key
 
-    @staticmethod
-    def fixer(repairer: InferenceThreadRepairer | None, budget_s: float) -> Fixer:
-        """A fixer with the model (when there is one) and a time budget."""
-        return Fixer(FixerOptions(time_budget_s=budget_s), scorer=repairer, proposer=repairer)
+    def fixer(self, repairer: InferenceThreadRepairer | None, budget_s: float) -> Fixer:
+        """A fixer with the model (when there is one) and a time budget.
+
+        Its whole-file checks of big texts run in the syntax-check process (``SyntaxChecks.run``).
+        """
+        return Fixer(
+            FixerOptions(time_budget_s=budget_s),
+            scorer=repairer,
+            proposer=repairer,
+            run_check=self._server.syntax_checks.run,
+        )
 
     async def for_document(self, document: Document) -> DocumentRepair:
         """The results holder for the document's current version (and the current model)."""
@@ -189,7 +209,9 @@ class RepairService:
         ):
             return current
         fixer = self.fixer(repairer, QUICK_FIX_BUDGET_S)
-        repair = DocumentRepair(document, fixer, self._executor, model_key)
+        repair = DocumentRepair(
+            document, fixer, self._executor, model_key, self._server.syntax_checks
+        )
         self._repairs[document.uri] = repair
         return repair
 

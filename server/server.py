@@ -20,6 +20,7 @@ from codegpt.server.documents import Document, DocumentStore, TextChange
 from codegpt.server.positions import UTF16, Encoding
 from codegpt.server.protocol import CodegptProtocol
 from codegpt.server.settings import SECTION, Settings, settings_from_json
+from codegpt.server.syntax_checks import SyntaxChecks
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class CodegptServer(LanguageServer):
         self.model_path = model_path
         self.settings = Settings()
         self.documents = DocumentStore()
+        self.syntax_checks = SyntaxChecks()
         self.diagnostics = DiagnosticsPublisher(self)
 
     @property
@@ -112,6 +114,7 @@ def did_close(ls: CodegptServer, params: types.DidCloseTextDocumentParams) -> No
     """Forget the document and clear its diagnostics."""
     if ls.documents.close(params.text_document.uri) is not None:
         ls.diagnostics.clear(params.text_document.uri)
+        ls.syntax_checks.forget(params.text_document.uri)
 
 
 def initialize(ls: CodegptServer, params: types.InitializeParams) -> None:
@@ -154,6 +157,7 @@ def shutdown(ls: CodegptServer, params: None) -> None:
     """Stop pending checks so nothing is published after shutdown."""
     for document in ls.documents:
         ls.diagnostics.cancel(document.uri)
+    ls.syntax_checks.close()
 
 
 def register(server: CodegptServer) -> None:

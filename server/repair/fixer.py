@@ -43,9 +43,11 @@ from codegpt.server.repair.scoring import Proposer, Scorer
 from codegpt.server.repair.verify import (
     CompileError,
     ParseStatus,
+    VerdictRunner,
     check,
     compile_error,
     quick_check,
+    run_here,
 )
 
 # A round that only moves the first error later must be a likely edit: unlikely ones that merely
@@ -136,14 +138,18 @@ class Fixer:
         options: FixerOptions | None = None,
         scorer: Scorer | None = None,
         proposer: Proposer | None = None,
+        run_check: VerdictRunner = run_here,
     ) -> None:
         self.options = options or FixerOptions()
         self.scorer = scorer
         self.proposer = proposer
+        # Whole-file verdicts hold the GIL throughout (compile, tree-sitter); the server runs
+        # those of big texts in a child process so its event loop keeps going meanwhile.
+        self._run_check = run_check
 
     def fix(self, text: str) -> FixResult:
         """Fix as many errors as the budget allows; the result parses or says why not."""
-        status = check(text)
+        status = self._run_check(check, text)
         if status.parses or status.compiles:
             # compile() accepts it: any tree-sitter complaint is a grammar gap, not ours to fix.
             return FixResult(text, text, (), True)
@@ -163,7 +169,7 @@ class Fixer:
             best = choices[0]
             seen.add(best.text)
             fixes.append(self._as_fix(current, status, best, preferred=True))
-            current, status = best.text, check(best.text)
+            current, status = best.text, self._run_check(check, best.text)
             if status.compiles:
                 break
         else:
@@ -184,7 +190,7 @@ class Fixer:
         or, in a file with several errors, moves the first error later; "Fix all syntax errors"
         is added only when it makes the whole file parse.
         """
-        status = check(text)
+        status = self._run_check(check, text)
         if status.compiles:
             return []
         deadline = time.monotonic() + self.options.time_budget_s
@@ -265,9 +271,9 @@ class Fixer:
             if not _chunk_may_help(text, chunk, candidate.edit, status, full_found):
                 continue
             new_text = candidate.edit.apply(text)
-            after = quick_check(new_text)
+            after = self._run_check(quick_check, new_text)
             if after.compiles:
-                after = check(new_text)
+                after = self._run_check(check, new_text)
                 if not _tree_ok(after, candidate.edit, text):
                     continue
                 best_full = min(best_full, candidate.cost)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from codegpt.server.parsing import parse
@@ -138,3 +139,15 @@ def quick_check(text: str) -> ParseStatus:
     if error is not None:
         return ParseStatus(error, ())
     return ParseStatus(None, tree_errors(text))
+
+
+Verdict = Callable[[str], ParseStatus]
+"""``check`` or ``quick_check``: a whole-file verdict."""
+
+VerdictRunner = Callable[[Verdict, str], ParseStatus]
+"""Computes a verdict somewhere: here, or (the server, for big texts) in a child process."""
+
+
+def run_here(verdict: Verdict, text: str) -> ParseStatus:
+    """The default runner: this thread."""
+    return verdict(text)
