@@ -11,7 +11,9 @@ on). Everything goes through ``codegpt serve`` over stdio, as an editor would se
 * member access: right after ``x.`` (the rest of the line deleted), ``textDocument/completion``:
   is the attribute the code really uses first, or in the top five?
 * cold start: process start to the first inline completion;
-* a 100,000-line file (the files concatenated): open to first answer, cold and typing latency.
+* a 100,000-line file (the files concatenated): open to first answer, cold and typing latency;
+  then, diagnostics on, typing with a pause before each request, so a whole-file syntax check
+  runs just before it (``--huge-diagnostics-only`` runs this part alone).
 
 jedi-language-server answers ``textDocument/completion`` at the same cold and member positions.
 Targets: inline p50 <= 30 ms and p95 <= 100 ms (typing and cold separately), cold start <= 1 s.
@@ -48,6 +50,8 @@ log = logging.getLogger("bench_completion")
 TARGETS = {"p50_ms": 30.0, "p95_ms": 100.0, "cold_start_s": 1.0}
 REQUEST_TIMEOUT_S = 15.0  # a request unanswered this long counts as a miss at this latency
 HUGE_FILE_LINES = 100_000
+# A pause in typing longer than the diagnostics debounce (150 ms): the check starts within it.
+PAUSE_S = 0.25
 MEMBER = re.compile(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*)")
 
 
@@ -329,6 +333,52 @@ async def measure_codegpt(
     }
 
 
+def huge_document(files: list[tuple[str, str]]) -> tuple[list[str], str, list[str], list[int]]:
+    """The files repeated to HUGE_FILE_LINES lines: the copies, text, lines, each copy's line."""
+    copies = []
+    total = 0
+    while total < HUGE_FILE_LINES:
+        for _, text in files:
+            copies.append(text if text.endswith("\n") else text + "\n")
+            total += copies[-1].count("\n")
+    text = "".join(copies)
+    starts = [0]
+    for chunk in copies[:-1]:
+        starts.append(starts[-1] + chunk.count("\n"))
+    return copies, text, text.split("\n"), starts
+
+
+async def measure_huge_file_with_diagnostics(
+    files: list[tuple[str, str]], positions: Positions, command: list[str], options: Any
+) -> dict[str, Any]:
+    """Typing with pauses in the huge file, diagnostics on: each request follows a syntax check.
+
+    After every character the benchmark waits PAUSE_S (longer than the diagnostics debounce), so
+    the server checks the whole 3 MB file (and, mid-line, finds a bracket left open) just before
+    the completion request arrives: the request measures how free the event loop is.
+    """
+    options = {"codegpt": {**options["codegpt"], "diagnostics": {"enable": True}}}
+    server = Server(command, options)
+    await server.start()
+    _, text, lines, starts = huge_document(files)
+    uri = "file:///bench/huge.py"
+    server.open(uri, text)
+    await server.inline(uri, 0, 0)  # the model is loaded, the document parsed once
+    typing_ms: list[float] = []
+    for _, line in [spot for spot in positions.typing if spot[0] == 0][:2]:
+        line += starts[-len(files)]
+        content = lines[line]
+        indent = len(content) - len(content.lstrip())
+        server.edit(uri, line, indent, len(content), "")
+        for column in range(indent, len(content)):
+            server.edit(uri, line, column, column, content[column])
+            await asyncio.sleep(PAUSE_S)
+            _, elapsed = await server.inline(uri, line, column + 1)
+            typing_ms.append(elapsed)
+    await server.stop()
+    return {"lines": len(lines), "pause_s": PAUSE_S, "inline_after_pause": summary(typing_ms)}
+
+
 async def measure_huge_file(
     server: Server, files: list[tuple[str, str]], positions: Positions
 ) -> dict[str, Any]:
@@ -337,17 +387,7 @@ async def measure_huge_file(
     Positions are the cold ones of the first file, shifted into each copy of it, so they spread
     from the top of the document to its end.
     """
-    copies = []
-    total = 0
-    while total < HUGE_FILE_LINES:
-        for _, text in files:
-            copies.append(text if text.endswith("\n") else text + "\n")
-            total += copies[-1].count("\n")
-    text = "".join(copies)
-    lines = text.split("\n")
-    starts = [0]
-    for chunk in copies[:-1]:
-        starts.append(starts[-1] + chunk.count("\n"))
+    copies, text, lines, starts = huge_document(files)
     uri = "file:///bench/huge.py"
     opened = time.perf_counter()
     server.open(uri, text)
@@ -430,12 +470,21 @@ def _member_summary(ranks: list[int | None], latencies: list[float]) -> dict[str
     }
 
 
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on, and how busy it was."""
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     files = load_files(Path(args.corpus), args.files, rng)
     positions = choose_positions(files, args)
     model = args.model or str(paths.default_model_dir())
-    # Diagnostics off: they would share the event loop, and this measures completion alone.
+    # Diagnostics off except in their own part: this measures completion alone.
     options = {
         "codegpt": {
             "model": {"path": model, "threads": args.threads},
@@ -443,15 +492,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         }
     }
     command = [sys.executable, "-m", "codegpt", "serve"]
+    if args.huge_diagnostics_only:
+        log.info("huge file, diagnostics on, typing with pauses")
+        return {
+            "machine": machine(),
+            "model": model,
+            "huge_file_diagnostics_on": await measure_huge_file_with_diagnostics(
+                files, positions, command, options
+            ),
+        }
 
     log.info("cold starts")
     starts = [await cold_start(command, options, files[0][1]) for _ in range(args.cold_starts)]
     result: dict[str, Any] = {
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_average": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": machine(),
         "model": model,
         "threads": args.threads,
         "files": [name for name, _ in files],
@@ -463,6 +517,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         },
         "codegpt": await measure_codegpt(files, positions, command, options),
     }
+    log.info("huge file, diagnostics on, typing with pauses")
+    result["codegpt"]["huge_file_diagnostics_on"] = await measure_huge_file_with_diagnostics(
+        files, positions, command, options
+    )
     jedi = shutil.which("jedi-language-server") or str(
         Path(sys.executable).parent / "jedi-language-server"
     )
@@ -486,6 +544,11 @@ def main() -> None:
     parser.add_argument("--cold-starts", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--huge-diagnostics-only",
+        action="store_true",
+        help="only typing with pauses in the huge file with diagnostics on",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every jedi request")
     args = parser.parse_args()
     logging.basicConfig(
