@@ -75,7 +75,7 @@ class SyntaxChecks:
         if latest is not None and latest[0] is text and not _failed(latest[1]):
             future = latest[1]
         else:
-            if len(text) >= PROCESS_CHARS:
+            if len(text) >= PROCESS_CHARS and not self._closed:
                 check = self._in_process(text)
             else:  # the tree is taken now, while it still belongs to ``text``
                 check = self._in_thread(text, tree() if tree is not None else None)

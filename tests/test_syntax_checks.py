@@ -146,3 +146,11 @@ def test_the_fixer_finds_the_same_fixes_with_its_checks_in_the_child_process():
         assert checks.run(check, text) == check(text)  # after close: in this thread
     finally:
         checks.close()
+
+
+async def test_after_close_checks_run_in_threads_and_start_no_process():
+    checks = SyntaxChecks()
+    checks.close()
+    text = _big_text(PROCESS_CHARS)
+    assert await checks.problems("file:///c.py", text) == syntax_problems(text)
+    assert multiprocessing.active_children() == []
