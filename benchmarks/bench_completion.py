@@ -163,6 +163,23 @@ class Server:
             )
         )
 
+    async def retype(
+        self, uri: str, line: int, content: str, pause_s: float = 0.0
+    ) -> list[tuple[list[str], float]]:
+        """Delete the line's code and type it again; each keystroke's suggestions and latency.
+
+        With ``pause_s`` the typist waits that long after each keystroke before the request.
+        """
+        indent = len(content) - len(content.lstrip())
+        self.edit(uri, line, indent, len(content), "")
+        answers = []
+        for column in range(indent, len(content)):
+            self.edit(uri, line, column, column, content[column])
+            if pause_s:
+                await asyncio.sleep(pause_s)
+            answers.append(await self.inline(uri, line, column + 1))
+        return answers
+
     async def inline(self, uri: str, line: int, column: int) -> tuple[list[str], float]:
         started = time.perf_counter()
         result = await self.client.text_document_inline_completion_async(
@@ -289,12 +306,7 @@ async def measure_codegpt(
     typing_ms: list[float] = []
     shown_while_typing = 0
     for index, line in positions.typing:
-        uri, content = uris[index], all_lines[index][line]
-        indent = len(content) - len(content.lstrip())
-        server.edit(uri, line, indent, len(content), "")
-        for column in range(indent, len(content)):
-            server.edit(uri, line, column, column, content[column])
-            items, elapsed = await server.inline(uri, line, column + 1)
+        for items, elapsed in await server.retype(uris[index], line, all_lines[index][line]):
             typing_ms.append(elapsed)
             shown_while_typing += bool(items)
 
@@ -348,6 +360,13 @@ def huge_document(files: list[tuple[str, str]]) -> tuple[list[str], str, list[st
     return copies, text, text.split("\n"), starts
 
 
+def huge_typing_lines(
+    positions: Positions, starts: list[int], files: list[tuple[str, str]]
+) -> list[int]:
+    """Two typing lines of the first file, in its last copy (near the end of the document)."""
+    return [line + starts[-len(files)] for index, line in positions.typing if index == 0][:2]
+
+
 async def measure_huge_file_with_diagnostics(
     files: list[tuple[str, str]], positions: Positions, command: list[str], options: Any
 ) -> dict[str, Any]:
@@ -364,17 +383,11 @@ async def measure_huge_file_with_diagnostics(
     uri = "file:///bench/huge.py"
     server.open(uri, text)
     await server.inline(uri, 0, 0)  # the model is loaded, the document parsed once
-    typing_ms: list[float] = []
-    for _, line in [spot for spot in positions.typing if spot[0] == 0][:2]:
-        line += starts[-len(files)]
-        content = lines[line]
-        indent = len(content) - len(content.lstrip())
-        server.edit(uri, line, indent, len(content), "")
-        for column in range(indent, len(content)):
-            server.edit(uri, line, column, column, content[column])
-            await asyncio.sleep(PAUSE_S)
-            _, elapsed = await server.inline(uri, line, column + 1)
-            typing_ms.append(elapsed)
+    typing_ms = [
+        elapsed
+        for line in huge_typing_lines(positions, starts, files)
+        for _, elapsed in await server.retype(uri, line, lines[line], PAUSE_S)
+    ]
     await server.stop()
     return {"lines": len(lines), "pause_s": PAUSE_S, "inline_after_pause": summary(typing_ms)}
 
@@ -404,16 +417,11 @@ async def measure_huge_file(
         _, elapsed = await server.inline(uri, line, column)
         server.edit(uri, line, column, column, content[column:])
         cold_ms.append(elapsed)
-    typing_ms: list[float] = []
-    for _, line in [spot for spot in positions.typing if spot[0] == 0][:2]:
-        line += starts[-len(files)]  # the first file's last copy, near the end of the document
-        content = lines[line]
-        indent = len(content) - len(content.lstrip())
-        server.edit(uri, line, indent, len(content), "")
-        for column in range(indent, len(content)):
-            server.edit(uri, line, column, column, content[column])
-            _, elapsed = await server.inline(uri, line, column + 1)
-            typing_ms.append(elapsed)
+    typing_ms = [
+        elapsed
+        for line in huge_typing_lines(positions, starts, files)
+        for _, elapsed in await server.retype(uri, line, lines[line])
+    ]
     return {
         "lines": len(lines),
         "open_to_first_answer_ms": round(open_ms, 1),

@@ -109,10 +109,14 @@ def focus_region(source: SourceText, offset: int) -> ByteRegion | None:
     """The region to read around str ``offset``, or None when the whole module is small enough."""
     if len(source.text) <= LARGE_DOCUMENT_CHARS:
         return None
-    block = source.byte_offset(offset) // FOCUS_BLOCK_BYTES * FOCUS_BLOCK_BYTES
-    return ByteRegion(
-        max(0, block - FOCUS_BYTES), block + FOCUS_BLOCK_BYTES + FOCUS_BYTES, HEAD_BYTES
-    )
+    start, stop = _around(source.byte_offset(offset))
+    return ByteRegion(start, stop, HEAD_BYTES)
+
+
+def _around(byte_offset: int) -> tuple[int, int]:
+    """The cursor's block and FOCUS_BYTES either side of it (the end may pass the text's)."""
+    block = byte_offset // FOCUS_BLOCK_BYTES * FOCUS_BLOCK_BYTES
+    return max(0, block - FOCUS_BYTES), block + FOCUS_BLOCK_BYTES + FOCUS_BYTES
 
 
 def _line_start(data: bytes, byte_offset: int) -> int:
@@ -159,10 +163,10 @@ def parse_region(data: bytes, byte_offset: int) -> ByteRegion:
     Parsed alone, such a region gives the same statements as the whole file: no statement is cut
     in two (a cut one parses as errors), so the context read from it matches the full tree's.
     """
-    block = byte_offset // FOCUS_BLOCK_BYTES * FOCUS_BLOCK_BYTES
+    first, last = _around(byte_offset)
     head = _statement_at_or_after(data, min(HEAD_BYTES, len(data)))
-    start = _statement_at_or_before(data, max(0, block - FOCUS_BYTES))
-    stop = _statement_at_or_after(data, min(block + FOCUS_BLOCK_BYTES + FOCUS_BYTES, len(data)))
+    start = _statement_at_or_before(data, first)
+    stop = _statement_at_or_after(data, min(last, len(data)))
     if start <= head:
         return ByteRegion(0, max(0, stop - 1), 0)
     return ByteRegion(start, max(start, stop - 1), head)

@@ -228,7 +228,10 @@ class Document:
 
     def _point(self, byte_offset: int) -> Point:
         data = self._bytes
-        row = data.count(b"\n", 0, byte_offset)
+        if self._has_cr or not self._text.isascii():
+            row = data.count(b"\n", 0, byte_offset)  # O(n): ~1.5 ms on 3 MB
+        else:  # byte offsets are str offsets, and tree-sitter rows the index's lines: O(log n)
+            row = self._lines.line_of(byte_offset)
         return Point(row, byte_offset - (data.rfind(b"\n", 0, byte_offset) + 1))
 
     def _byte_offset(self, offset: int) -> int:

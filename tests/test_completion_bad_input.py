@@ -144,7 +144,7 @@ def test_cli_complete_prints_json_and_reports_bad_input(model_dir: Path, tmp_pat
 
 
 def test_cli_complete_answers_in_a_huge_file(model_dir: Path, tmp_path: Path) -> None:
-    """Over 1 MB the CLI takes the server's path (``document_view``: the cursor's region)."""
+    """The CLI answers in a file over 1 MB (the region-tree path itself: test_focus_tree.py)."""
     filler = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(30_000))
     assert len(filler) > LARGE_DOCUMENT_CHARS
     source = tmp_path / "huge.py"

@@ -153,3 +153,22 @@ def test_completion_view_of_a_huge_document_never_reparses_the_whole_tree(huge_t
     small = Document("file:///small.py", "def f(x):\n    return x\n")
     small_view = document_view(small, 10)
     assert small_view.tree is small.tree and small_view.region is None
+
+
+@pytest.mark.parametrize("variant", ["ascii", "non-ascii", "crlf"])
+def test_focus_ranges_carry_tree_sitters_points_in_any_text(huge_text: str, variant: str):
+    """Rows count only "\\n" and columns bytes, however the text's lines are indexed."""
+    if variant == "non-ascii":
+        text = huge_text.replace("# ", "# é→ ")
+    elif variant == "crlf":
+        text = huge_text.replace("\n", "\r\n")
+    else:
+        text = huge_text
+    document = Document("file:///huge.py", text)
+    bodies = re.compile(r"\n    def \w+\(self[^\r\n]*:\r?\n        ").finditer(text)
+    focus = _assert_focus_matches(document, random.Random(5).choice([m.end() for m in bodies]))
+    data = document.source
+    for r in focus.tree.included_ranges:
+        for byte, point in ((r.start_byte, r.start_point), (r.end_byte, r.end_point)):
+            expected = (data.count(b"\n", 0, byte), byte - (data.rfind(b"\n", 0, byte) + 1))
+            assert tuple(point) == expected
