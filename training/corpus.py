@@ -145,31 +145,42 @@ def cap_packages(
     return kept, dropped
 
 
-def build_corpus(config: CorpusConfig) -> dict:
-    """Run the whole pipeline and return the manifest that was written."""
-    timer = Timer()
-    manifest = load_manifest(config.manifest)
-    locals_ = [Path(p) for p in manifest.local] + list(config.local)
-    for folder in locals_:
-        if not folder.is_dir():
-            raise CorpusError(f"local source folder {folder} does not exist")
-    out = config.out_dir
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / MANIFEST_FILE).unlink(missing_ok=True)
-    except OSError as error:
-        raise CorpusError(f"cannot write to {out}: {error}") from error
+def pypi_records(downloads: list[DownloadResult]) -> list[dict]:
+    """What the manifest says about each PyPI source: version, licence, archive, errors."""
+    return [
+        {
+            "name": r.source.name,
+            "version": r.source.version,
+            "license": r.license,
+            "ok": r.archive is not None,
+            "cached": r.cached,
+            "error": r.error,
+            **r.metadata,
+        }
+        for r in downloads
+    ]
 
-    downloads = (
-        fetch_all(
-            manifest.pypi, config.cache_dir, config.download, config.download_jobs,
-            config.show_progress,
-        )
-        if manifest.pypi
-        else []
-    )  # fmt: skip
-    timer.lap("download")
 
+@dataclass
+class Gathered:
+    """Documents that passed the filters, the per-package caps and de-duplication."""
+
+    documents: list[Document]
+    packages: dict[str, PackageInfo]
+    filtered: Counter[str]
+    after_filters: int
+    exact_removed: int
+    near_removed: int
+
+
+def gather_documents(
+    manifest: SourceManifest,
+    downloads: list[DownloadResult],
+    locals_: list[Path],
+    config: CorpusConfig,
+    timer: Timer,
+) -> Gathered:
+    """Read every source file, filter, cap each package and remove duplicates."""
     packages: dict[str, PackageInfo] = {}
     filtered: Counter[str] = Counter()
     documents: list[Document] = []
@@ -201,11 +212,41 @@ def build_corpus(config: CorpusConfig) -> dict:
         packages[package].filtered["package_cap"] += count
     filtered["package_cap"] = sum(over_cap.values())
 
-    before_dedup = len(documents)
+    after_filters = len(documents)
     documents, exact_removed = exact_dedup(documents)
     timer.lap("exact_dedup")
     documents, near_removed = near_dedup(documents, config.near_dup, config.show_progress)
     timer.lap("near_dedup")
+    return Gathered(documents, packages, filtered, after_filters, exact_removed, near_removed)
+
+
+def build_corpus(config: CorpusConfig) -> dict:
+    """Run the whole pipeline and return the manifest that was written."""
+    timer = Timer()
+    manifest = load_manifest(config.manifest)
+    locals_ = [Path(p) for p in manifest.local] + list(config.local)
+    for folder in locals_:
+        if not folder.is_dir():
+            raise CorpusError(f"local source folder {folder} does not exist")
+    out = config.out_dir
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MANIFEST_FILE).unlink(missing_ok=True)
+    except OSError as error:
+        raise CorpusError(f"cannot write to {out}: {error}") from error
+
+    downloads = (
+        fetch_all(
+            manifest.pypi, config.cache_dir, config.download, config.download_jobs,
+            config.show_progress,
+        )
+        if manifest.pypi
+        else []
+    )  # fmt: skip
+    timer.lap("download")
+
+    gathered = gather_documents(manifest, downloads, locals_, config, timer)
+    documents, packages, filtered = gathered.documents, gathered.packages, gathered.filtered
     if not documents:
         raise CorpusError("no source file survived the filters: nothing to train on")
 
@@ -299,26 +340,15 @@ def build_corpus(config: CorpusConfig) -> dict:
                 "include": manifest.stdlib.include,
                 "exclude": list(manifest.stdlib.exclude),
             },
-            "pypi": [
-                {
-                    "name": r.source.name,
-                    "version": r.source.version,
-                    "license": r.license,
-                    "ok": r.archive is not None,
-                    "cached": r.cached,
-                    "error": r.error,
-                    **r.metadata,
-                }
-                for r in downloads
-            ],
+            "pypi": pypi_records(downloads),
             "local": [str(folder) for folder in locals_],
         },
         "counts": {
             "files_seen": sum(info.files_seen for info in packages.values()),
             "filtered": {reason: filtered.get(reason, 0) for reason in (*REASONS, "package_cap")},
-            "after_filters": before_dedup,
-            "exact_duplicates": exact_removed,
-            "near_duplicates": near_removed,
+            "after_filters": gathered.after_filters,
+            "exact_duplicates": gathered.exact_removed,
+            "near_duplicates": gathered.near_removed,
             "documents": len(documents),
         },
         "splits": {

@@ -100,6 +100,55 @@ class MinHasher:
         return signature.astype(np.uint32)
 
 
+def signatures_of(
+    documents: Sequence[Document], hasher: MinHasher, show_progress: bool, desc: str = "minhash"
+) -> np.ndarray:
+    """One MinHash signature row per document."""
+    if not documents:
+        return np.zeros((0, hasher.config.num_perm), dtype=np.uint32)
+    return np.stack(
+        [
+            hasher.signature(document.text)
+            for document in tqdm(
+                documents, desc=desc, unit="file", disable=not show_progress, mininterval=1.0
+            )
+        ]
+    )
+
+
+def near_copies_of(
+    documents: Sequence[Document],
+    reference: Sequence[Document],
+    config: NearDupConfig = NearDupConfig(),
+    show_progress: bool = True,
+) -> list[bool]:
+    """For each document, whether it is an exact or near copy of some reference document.
+
+    Used when sources are added to a built corpus: a new train file that copies a validation or
+    test file would leak the held-out split into training.
+    """
+    exact = {normalized_hash(document.text) for document in reference}
+    hasher = MinHasher(config)
+    known = signatures_of(reference, hasher, show_progress, desc="minhash held-out")
+    mine = signatures_of(documents, hasher, show_progress)
+    rows = config.num_perm // config.bands
+    buckets: list[dict[bytes, list[int]]] = [defaultdict(list) for _ in range(config.bands)]
+    for index, signature in enumerate(known):
+        for band in range(config.bands):
+            buckets[band][signature[band * rows : (band + 1) * rows].tobytes()].append(index)
+
+    def copies_one(text: str, signature: np.ndarray) -> bool:
+        if normalized_hash(text) in exact:
+            return True
+        return any(
+            float(np.mean(signature == known[other])) >= config.threshold
+            for band in range(config.bands)
+            for other in buckets[band].get(signature[band * rows : (band + 1) * rows].tobytes(), [])
+        )
+
+    return [copies_one(d.text, signature) for d, signature in zip(documents, mine, strict=True)]
+
+
 def near_dedup(
     documents: Sequence[Document],
     config: NearDupConfig = NearDupConfig(),
@@ -108,15 +157,7 @@ def near_dedup(
     """Drop all but one document of each near-duplicate cluster; returns kept and dropped count."""
     if not documents:
         return [], 0
-    hasher = MinHasher(config)
-    signatures = np.stack(
-        [
-            hasher.signature(document.text)
-            for document in tqdm(
-                documents, desc="minhash", unit="file", disable=not show_progress, mininterval=1.0
-            )
-        ]
-    )
+    signatures = signatures_of(documents, MinHasher(config), show_progress)
     parent = list(range(len(documents)))
 
     def find(index: int) -> int:

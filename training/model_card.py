@@ -147,6 +147,18 @@ def render(
             f"| {name} | {len(split.get('packages', []))} | {split.get('documents', '?')} | "
             f"{split.get('tokens', '?')} | {split.get('bytes', '?')} |"
         )
+    for extension in manifest.get("extensions", []):
+        added = extension.get("counts", {})
+        lines += [
+            "",
+            f"Added to the train split afterwards (`codegpt corpus --extend`, "
+            f"{extension.get('manifest', '?')}): {added.get('documents', '?')} documents of "
+            f"{len(extension.get('packages', []))} packages, each in "
+            f"{extension.get('repeat', 1)} FIM draws "
+            f"({extension.get('train_added', {}).get('tokens', '?')} tokens, included above); "
+            f"{added.get('held_out_copies', '?')} copies of validation or test files dropped. "
+            "The tokenizer, validation and test files are the base build's.",
+        ]
     lines += [
         "",
         f"Tokenizer: byte-level BPE, {manifest.get('config', {}).get('vocab_size', '?')} tokens, "

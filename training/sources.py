@@ -64,6 +64,7 @@ class PypiSource:
     version: str
     max_mb: float | None = None  # cap on the source read from this package (sympy is huge)
     exclude: tuple[str, ...] = ()  # glob patterns on paths inside the archive
+    sdist: bool = False  # prefer the sdist: unlike most wheels it carries the project's tests
 
     @property
     def requirement(self) -> str:
@@ -128,6 +129,7 @@ def load_manifest(path: Path) -> SourceManifest:
                     version=str(entry["version"]),
                     max_mb=float(entry["max_mb"]) if "max_mb" in entry else None,
                     exclude=tuple(str(item) for item in entry.get("exclude", ())),
+                    sdist=bool(entry.get("sdist", False)),
                 )
             )
         names = [package.name.lower() for package in packages]
@@ -249,13 +251,15 @@ def collect_archive(result: DownloadResult, max_bytes: int) -> Iterator[RawFile]
             yield RawFile(package=result.source.name, path=path, data=data)
 
 
-def cached_archive(folder: Path) -> Path | None:
-    """The archive already downloaded into ``folder``, if any."""
+def cached_archive(folder: Path, prefer_sdist: bool = False) -> Path | None:
+    """The archive already downloaded into ``folder``, if any (a wheel first, unless told)."""
     if not folder.is_dir():
         return None
     archives = sorted(p for p in folder.iterdir() if p.name.endswith(ARCHIVE_SUFFIXES))
     wheels = [p for p in archives if p.name.endswith(".whl")]
-    return (wheels or archives or [None])[0]
+    sdists = [p for p in archives if not p.name.endswith(".whl")]
+    preferred = (sdists, wheels) if prefer_sdist else (wheels, sdists)
+    return (preferred[0] or preferred[1] or [None])[0]
 
 
 def pip_download(source: PypiSource, folder: Path, binary: bool) -> str:
@@ -273,22 +277,27 @@ def pip_download(source: PypiSource, folder: Path, binary: bool) -> str:
 
 
 def fetch(source: PypiSource, cache: Path, allow_download: bool) -> DownloadResult:
-    """The archive of one release: from the cache, else a wheel, else the sdist."""
+    """The archive of one release: from the cache, else a wheel, else the sdist.
+
+    With ``sdist = true`` the other way round, and a cached wheel alone does not count.
+    """
     folder = cache / f"{source.name}-{source.version}"
-    archive = cached_archive(folder)
-    if archive is not None:
+    archive = cached_archive(folder, source.sdist)
+    only_a_wheel = archive is not None and source.sdist and archive.name.endswith(".whl")
+    if archive is not None and not (only_a_wheel and allow_download):
         return describe(DownloadResult(source, archive=archive, cached=True))
     if not allow_download:
         return DownloadResult(source, error="not in the download cache and downloads are off")
     folder.mkdir(parents=True, exist_ok=True)
+    order = (False, True) if source.sdist else (True, False)
     try:
-        error = pip_download(source, folder, binary=True)
+        error = pip_download(source, folder, binary=order[0])
         if error:
-            log.info("%s: no wheel (%s); trying the sdist", source.requirement, error)
-            error = pip_download(source, folder, binary=False)
+            log.info("%s: first choice failed (%s); trying the other", source.requirement, error)
+            error = pip_download(source, folder, binary=order[1])
     except (OSError, subprocess.TimeoutExpired) as failure:
         error = str(failure)
-    archive = cached_archive(folder)
+    archive = cached_archive(folder, source.sdist)
     if archive is None:
         return DownloadResult(source, error=error or "pip saved no archive")
     return describe(DownloadResult(source, archive=archive))

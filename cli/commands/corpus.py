@@ -55,6 +55,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="use only PyPI archives already in the cache (others are skipped and reported)",
     )
     parser.add_argument("--seed", type=int, default=1234, help="seed for splits, shuffle and FIM")
+    parser.add_argument(
+        "--extend",
+        metavar="BASE",
+        type=Path,
+        help="add the manifest's sources to the train split of the corpus built in BASE, keeping "
+        "its tokenizer, validation and test files (written to --out, a new folder)",
+    )
+    parser.add_argument(
+        "--repeat",
+        metavar="N",
+        type=positive_int,
+        default=1,
+        help="with --extend: FIM draws of each added file in the train shard (upsampling)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -74,6 +88,11 @@ def run(args: argparse.Namespace) -> int:
             "pip install 'codegpt[train]'",
             file=sys.stderr,
         )
+        return USAGE_ERROR
+    if args.extend is not None:
+        return run_extend(args)
+    if args.repeat != 1:
+        print("codegpt corpus: --repeat needs --extend BASE", file=sys.stderr)
         return USAGE_ERROR
     config = CorpusConfig(
         manifest=args.manifest or DEFAULT_MANIFEST,
@@ -99,6 +118,46 @@ def run(args: argparse.Namespace) -> int:
         f"{splits['val']['tokens']:,} test {splits['test']['tokens']:,}; "
         f"{manifest['bytes_per_token_test']} bytes/token on test; "
         f"{manifest['durations_s']['total']:.0f} s"
+        + (f"; packages not fetched: {', '.join(failed)}" if failed else ""),
+        file=sys.stderr,
+    )
+    return OK
+
+
+def run_extend(args: argparse.Namespace) -> int:
+    """Extend a built corpus; the summary names what was added and how much."""
+    from codegpt.training.corpus import CorpusError, ManifestError
+    from codegpt.training.extend import ExtendConfig, extend_corpus
+
+    if args.manifest is None:
+        print("codegpt corpus: --extend needs --manifest with the sources to add", file=sys.stderr)
+        return USAGE_ERROR
+    config = ExtendConfig(
+        base_dir=args.extend,
+        manifest=args.manifest,
+        out_dir=args.out,
+        cache_dir=args.cache,
+        local=tuple(args.local),
+        download=not args.no_download,
+        repeat=args.repeat,
+        seed=args.seed,
+        show_progress=not args.quiet,
+    )
+    try:
+        manifest = extend_corpus(config)
+    except (CorpusError, ManifestError, ValueError, OSError) as error:
+        print(f"codegpt corpus: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    extension = manifest["extensions"][-1]
+    counts = extension["counts"]
+    failed = [p["name"] for p in manifest["sources"]["pypi"] if not p["ok"]]
+    print(
+        f"codegpt corpus: added {counts['documents']} documents of "
+        f"{len(extension['packages'])} packages to {args.extend} -> {args.out} "
+        f"({extension['train_added']['tokens']:,} train tokens with --repeat {args.repeat}; "
+        f"{counts['held_out_copies']} copies of held-out files dropped); train now "
+        f"{manifest['splits']['train']['tokens']:,} tokens; "
+        f"{extension['durations_s']['total']:.0f} s"
         + (f"; packages not fetched: {', '.join(failed)}" if failed else ""),
         file=sys.stderr,
     )
