@@ -174,6 +174,10 @@ def test_shipped_manifest_parses_and_pins_versions():
     assert manifest.stdlib.include
     assert len(manifest.pypi) >= 25
     assert all(source.version[0].isdigit() for source in manifest.pypi)
+    extra = load_manifest(Path(__file__).parents[1] / "training" / "sources_extra.toml")
+    assert not extra.stdlib.include and all(source.sdist for source in extra.pypi)
+    names = {source.name for source in manifest.pypi}
+    assert not names & {source.name for source in extra.pypi}, "extend refuses known packages"
 
 
 def test_unknown_manifest_section_is_rejected(tmp_path):
