@@ -1,7 +1,8 @@
 """Where corpus files come from: the manifest, the standard library, PyPI archives, local folders.
 
 Only ``.py`` files are read, as bytes, and nothing is ever installed or run: PyPI packages are
-fetched with ``pip download --no-deps`` (a wheel when there is one, else the sdist) into a cache
+fetched with ``pip download --no-deps`` (a wheel when there is one, else the sdist; with
+``sdist = true`` the other way round) into a cache
 and read straight out of the archive. Each reader caps a file at ``max_bytes + 1`` bytes, enough
 for the filters to call it too large without holding a huge blob in memory.
 """
@@ -279,7 +280,8 @@ def pip_download(source: PypiSource, folder: Path, binary: bool) -> str:
 def fetch(source: PypiSource, cache: Path, allow_download: bool) -> DownloadResult:
     """The archive of one release: from the cache, else a wheel, else the sdist.
 
-    With ``sdist = true`` the other way round, and a cached wheel alone does not count.
+    With ``sdist = true`` the other way round: a cached wheel alone is used only when downloads
+    are off, else the sdist is fetched first.
     """
     folder = cache / f"{source.name}-{source.version}"
     archive = cached_archive(folder, source.sdist)
