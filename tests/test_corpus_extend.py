@@ -146,6 +146,19 @@ def test_a_package_already_in_the_base_is_refused(extended, tmp_path, capsys):
     assert not (tmp_path / "x" / "manifest.json").exists()
 
 
+def test_a_pypi_source_named_like_a_base_package_is_refused_before_download(
+    extended, tmp_path, capsys
+):
+    base, _, _, root = extended
+    manifest = tmp_path / "m.toml"
+    manifest.write_text('[[pypi]]\nname = "src/beta"\nversion = "1.0"\n', encoding="utf-8")
+    argv = ["corpus", "--extend", str(base), "--manifest", str(manifest), "--out",
+            str(tmp_path / "x"), "--cache", str(tmp_path / "cache"), "--quiet"]  # fmt: skip
+    assert main(argv) == 2
+    assert "already in the base corpus" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists(), "nothing was fetched"
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -83,6 +83,9 @@ def extend_corpus(config: ExtendConfig) -> dict:
         raise CorpusError("the extended corpus needs its own folder (--out must not be the base)")
     timer = Timer()
     manifest = load_manifest(config.manifest)
+    known = sorted({source.name for source in manifest.pypi} & set(base_manifest["packages"]))
+    if known:  # before any download
+        raise CorpusError(f"packages already in the base corpus {base}: {', '.join(known)}")
     locals_ = [Path(p) for p in manifest.local] + list(config.local)
     for folder in locals_:
         if not folder.is_dir():
