@@ -1,8 +1,8 @@
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from corpus_helpers import DATA, build_fixture_corpus, copy_fixture, split_documents
 
 from codegpt.main import main
 from codegpt.model.fim import recover_document
@@ -13,35 +13,16 @@ from codegpt.training.filters import check_source
 from codegpt.training.shards import read_shard
 from codegpt.training.sources import ManifestError, load_manifest
 from codegpt.training.splits import SplitConfig, assign_splits
-from codegpt.training.tokenizer import decode, load_tokenizer
+from codegpt.training.tokenizer import load_tokenizer
 
-DATA = Path(__file__).parent / "data" / "corpus"
 GOOD_CODE = "def add(a, b):\n    return a + b\n"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The fixture corpus built once through the real CLI, tiny vocabulary, no downloads."""
-    root = tmp_path_factory.mktemp("corpus")
-    source = copy_fixture(root / "src")
-    out = root / "out"
-    argv = ["corpus", "--manifest", str(DATA / "manifest.toml"), "--local", str(source),
-            "--out", str(out), "--cache", str(root / "cache"), "--vocab-size", "512",
-            "--no-download", "--quiet"]  # fmt: skip
-    assert main(argv) == 0
+    out, source = build_fixture_corpus(tmp_path_factory.mktemp("corpus"))
     return out, json.loads((out / "manifest.json").read_text(encoding="utf-8")), source
-
-
-def copy_fixture(target: Path) -> Path:
-    """The fixture folder with its ``.py.txt`` files renamed to ``.py``.
-
-    They are stored as ``.txt`` so that pytest does not collect them and ruff does not lint them
-    (some are broken on purpose).
-    """
-    shutil.copytree(DATA / "src", target)
-    for path in list(target.rglob("*.py.txt")):
-        path.rename(path.with_suffix(""))
-    return target
 
 
 def jsonl(path):
@@ -52,14 +33,7 @@ def documents_in(shard, tokenizer):
     """Split a shard at END_OF_TEXT and decode each document."""
     ids = read_shard(shard).tolist()
     assert ids[-1] == END_OF_TEXT_ID, "every document, the last too, ends with END_OF_TEXT"
-    docs, current = [], []
-    for token in ids:
-        if token == END_OF_TEXT_ID:
-            docs.append(decode(tokenizer, current))
-            current = []
-        else:
-            current.append(token)
-    return docs
+    return split_documents(ids, tokenizer)
 
 
 def test_filter_and_dedup_counts(built):

@@ -1,20 +1,19 @@
 """`codegpt corpus --extend`: sources added to the train split of a built corpus."""
 
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from corpus_helpers import DATA, build_fixture_corpus, split_documents
 
 from codegpt.main import main
 from codegpt.model.fim import recover_document
 from codegpt.model.tokens import END_OF_TEXT_ID
 from codegpt.training.shards import TOKEN_DTYPE, read_shard
 from codegpt.training.sources import PypiSource, cached_archive, fetch, load_manifest
-from codegpt.training.tokenizer import decode, load_tokenizer
+from codegpt.training.tokenizer import load_tokenizer
 
-DATA = Path(__file__).parent / "data" / "corpus"
 HELD_OUT = ("tokenizer.json", "val.bin", "test.bin", "val_fim.bin", "val.jsonl", "test.jsonl")
 
 CLAMP = '''"""Small numeric helpers."""
@@ -46,20 +45,6 @@ def test_mean_of_three_numbers():
 """
 
 
-def build_base(root: Path) -> Path:
-    """The fixture corpus (as in test_corpus.py), built through the real CLI."""
-    source = root / "src"
-    shutil.copytree(DATA / "src", source)
-    for path in list(source.rglob("*.py.txt")):
-        path.rename(path.with_suffix(""))
-    out = root / "base"
-    argv = ["corpus", "--manifest", str(DATA / "manifest.toml"), "--local", str(source),
-            "--out", str(out), "--cache", str(root / "cache"), "--vocab-size", "512",
-            "--no-download", "--quiet"]  # fmt: skip
-    assert main(argv) == 0
-    return out
-
-
 def jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -68,7 +53,7 @@ def jsonl(path: Path) -> list[dict]:
 def extended(tmp_path_factory):
     """A base corpus and its extension by one new package that also copies two held-out files."""
     root = tmp_path_factory.mktemp("extend")
-    base = build_base(root)
+    base, _ = build_fixture_corpus(root, "base")
     more = root / "more"
     (more / "kappa").mkdir(parents=True)
     (more / "kappa" / "clamp.py").write_text(CLAMP, encoding="utf-8")
@@ -100,14 +85,7 @@ def test_train_shard_is_the_base_then_each_added_file_repeat_times(extended):
     assert combined.startswith(base_bytes)
     tail = read_shard(out / "train.bin")[len(base_bytes) // TOKEN_DTYPE.itemsize :].tolist()
     assert tail[-1] == END_OF_TEXT_ID
-    tokenizer = load_tokenizer(out / "tokenizer.json")
-    examples, current = [], []
-    for token in tail:
-        if token == END_OF_TEXT_ID:
-            examples.append(decode(tokenizer, current))
-            current = []
-        else:
-            current.append(token)
+    examples = split_documents(tail, load_tokenizer(out / "tokenizer.json"))
     assert Counter(recover_document(e) for e in examples) == Counter({CLAMP: 3, TEST_CLAMP: 3})
     assert any(e != recover_document(e) for e in examples), "about half are FIM examples"
     assert manifest["splits"]["train"]["tokens"] == len(read_shard(out / "train.bin"))

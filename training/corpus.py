@@ -82,6 +82,17 @@ class PackageInfo:
     split: str = ""
     filtered: Counter[str] = field(default_factory=Counter)
 
+    def as_dict(self) -> dict:
+        """The package's manifest entry."""
+        return {
+            "source": self.source,
+            "split": self.split,
+            "files_seen": self.files_seen,
+            "files_kept": self.files_kept,
+            "bytes_kept": self.bytes_kept,
+            "filtered": dict(sorted(self.filtered.items())),
+        }
+
 
 class Timer:
     """Wall time of each pipeline step, for the manifest."""
@@ -172,6 +183,17 @@ class Gathered:
     exact_removed: int
     near_removed: int
 
+    def counts(self, documents: int) -> dict:
+        """The manifest's counts: files seen, filtered by reason, duplicates, ``documents`` kept."""
+        return {
+            "files_seen": sum(info.files_seen for info in self.packages.values()),
+            "filtered": {r: self.filtered.get(r, 0) for r in (*REASONS, "package_cap")},
+            "after_filters": self.after_filters,
+            "exact_duplicates": self.exact_removed,
+            "near_duplicates": self.near_removed,
+            "documents": documents,
+        }
+
 
 def gather_documents(
     manifest: SourceManifest,
@@ -246,7 +268,7 @@ def build_corpus(config: CorpusConfig) -> dict:
     timer.lap("download")
 
     gathered = gather_documents(manifest, downloads, locals_, config, timer)
-    documents, packages, filtered = gathered.documents, gathered.packages, gathered.filtered
+    documents, packages = gathered.documents, gathered.packages
     if not documents:
         raise CorpusError("no source file survived the filters: nothing to train on")
 
@@ -343,14 +365,7 @@ def build_corpus(config: CorpusConfig) -> dict:
             "pypi": pypi_records(downloads),
             "local": [str(folder) for folder in locals_],
         },
-        "counts": {
-            "files_seen": sum(info.files_seen for info in packages.values()),
-            "filtered": {reason: filtered.get(reason, 0) for reason in (*REASONS, "package_cap")},
-            "after_filters": gathered.after_filters,
-            "exact_duplicates": gathered.exact_removed,
-            "near_duplicates": gathered.near_removed,
-            "documents": len(documents),
-        },
+        "counts": gathered.counts(len(documents)),
         "splits": {
             split: {
                 "packages": sorted({d.package for d in by_split[split]}),
@@ -360,17 +375,7 @@ def build_corpus(config: CorpusConfig) -> dict:
         },
         "val_fim": shard_stats["val_fim"].as_dict(),
         "bytes_per_token_test": shard_stats["test"].as_dict()["bytes_per_token"],
-        "packages": {
-            name: {
-                "source": info.source,
-                "split": info.split,
-                "files_seen": info.files_seen,
-                "files_kept": info.files_kept,
-                "bytes_kept": info.bytes_kept,
-                "filtered": dict(sorted(info.filtered.items())),
-            }
-            for name, info in sorted(packages.items())
-        },
+        "packages": {name: info.as_dict() for name, info in sorted(packages.items())},
         "durations_s": {**timer.durations, "total": timer.total()},
     }
     (out / MANIFEST_FILE).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -100,6 +100,11 @@ class MinHasher:
         return signature.astype(np.uint32)
 
 
+def band_key(signature: np.ndarray, band: int, rows: int) -> bytes:
+    """The LSH bucket key of one band of a signature."""
+    return signature[band * rows : (band + 1) * rows].tobytes()
+
+
 def signatures_of(
     documents: Sequence[Document], hasher: MinHasher, show_progress: bool, desc: str = "minhash"
 ) -> np.ndarray:
@@ -135,7 +140,7 @@ def near_copies_of(
     buckets: list[dict[bytes, list[int]]] = [defaultdict(list) for _ in range(config.bands)]
     for index, signature in enumerate(known):
         for band in range(config.bands):
-            buckets[band][signature[band * rows : (band + 1) * rows].tobytes()].append(index)
+            buckets[band][band_key(signature, band, rows)].append(index)
 
     def copies_one(text: str, signature: np.ndarray) -> bool:
         if normalized_hash(text) in exact:
@@ -143,7 +148,7 @@ def near_copies_of(
         return any(
             float(np.mean(signature == known[other])) >= config.threshold
             for band in range(config.bands)
-            for other in buckets[band].get(signature[band * rows : (band + 1) * rows].tobytes(), [])
+            for other in buckets[band].get(band_key(signature, band, rows), [])
         )
 
     return [copies_one(d.text, signature) for d, signature in zip(documents, mine, strict=True)]
@@ -169,9 +174,8 @@ def near_dedup(
     rows = config.num_perm // config.bands
     for band in range(config.bands):
         buckets: dict[bytes, list[int]] = defaultdict(list)
-        band_values = signatures[:, band * rows : (band + 1) * rows]
-        for index in range(len(documents)):
-            buckets[band_values[index].tobytes()].append(index)
+        for index, signature in enumerate(signatures):
+            buckets[band_key(signature, band, rows)].append(index)
         for members in buckets.values():
             # Compare with the bucket's first member only: linear even for huge buckets, and the
             # other bands give the remaining pairs their chances.

@@ -29,8 +29,7 @@ from codegpt.training.corpus import (
 )
 from codegpt.training.dedup import near_copies_of
 from codegpt.training.documents import Document
-from codegpt.training.filters import REASONS
-from codegpt.training.shards import write_shard
+from codegpt.training.shards import ShardStats, write_shard
 from codegpt.training.sources import fetch_all, load_manifest
 from codegpt.training.tokenizer import load_tokenizer
 
@@ -153,21 +152,17 @@ def extend_corpus(config: ExtendConfig) -> dict:
     result = json.loads(json.dumps(base_manifest))
     train = result["splits"]["train"]
     train["packages"] = sorted({*train["packages"], *(d.package for d in added)})
-    for key, value in stats.as_dict().items():
-        if key != "bytes_per_token":
-            train[key] += value
-    train["bytes_per_token"] = round(train["bytes"] / max(1, train["content_tokens"]), 4)
+    train.update(
+        ShardStats(
+            documents=train["documents"] + stats.documents,
+            tokens=train["tokens"] + stats.tokens,
+            text_bytes=train["bytes"] + stats.text_bytes,
+        ).as_dict()
+    )
     result["sources"]["pypi"] += pypi_records(downloads)
     result["sources"]["local"] += [str(folder) for folder in locals_]
     for name, info in sorted(gathered.packages.items()):
-        result["packages"][name] = {
-            "source": info.source,
-            "split": info.split,
-            "files_seen": info.files_seen,
-            "files_kept": info.files_kept,
-            "bytes_kept": info.bytes_kept,
-            "filtered": dict(sorted(info.filtered.items())),
-        }
+        result["packages"][name] = info.as_dict()
     result.setdefault("extensions", []).append(
         {
             "base": str(base),
@@ -175,15 +170,7 @@ def extend_corpus(config: ExtendConfig) -> dict:
             "repeat": config.repeat,
             "seed": config.seed,
             "filters": asdict(settings.filters),
-            "counts": {
-                "files_seen": sum(i.files_seen for i in gathered.packages.values()),
-                "filtered": {r: gathered.filtered.get(r, 0) for r in (*REASONS, "package_cap")},
-                "after_filters": gathered.after_filters,
-                "exact_duplicates": gathered.exact_removed,
-                "near_duplicates": gathered.near_removed,
-                "held_out_copies": held_out_copies,
-                "documents": len(added),
-            },
+            "counts": {**gathered.counts(len(added)), "held_out_copies": held_out_copies},
             "train_added": stats.as_dict(),
             "packages": sorted({d.package for d in added}),
             "durations_s": {**timer.durations, "total": timer.total()},

@@ -72,6 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def not_fetched(manifest: dict) -> str:
+    """The summary's tail naming PyPI packages that could not be fetched, if any."""
+    failed = [p["name"] for p in manifest["sources"]["pypi"] if not p["ok"]]
+    return f"; packages not fetched: {', '.join(failed)}" if failed else ""
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the corpus and print a one-paragraph summary on stderr."""
     try:
@@ -111,14 +117,12 @@ def run(args: argparse.Namespace) -> int:
         return USAGE_ERROR
     counts = manifest["counts"]
     splits = manifest["splits"]
-    failed = [p["name"] for p in manifest["sources"]["pypi"] if not p["ok"]]
     print(
         f"codegpt corpus: {counts['documents']} documents from {counts['files_seen']} files "
         f"-> {args.out}; tokens train {splits['train']['tokens']:,} val "
         f"{splits['val']['tokens']:,} test {splits['test']['tokens']:,}; "
         f"{manifest['bytes_per_token_test']} bytes/token on test; "
-        f"{manifest['durations_s']['total']:.0f} s"
-        + (f"; packages not fetched: {', '.join(failed)}" if failed else ""),
+        f"{manifest['durations_s']['total']:.0f} s" + not_fetched(manifest),
         file=sys.stderr,
     )
     return OK
@@ -150,15 +154,13 @@ def run_extend(args: argparse.Namespace) -> int:
         return USAGE_ERROR
     extension = manifest["extensions"][-1]
     counts = extension["counts"]
-    failed = [p["name"] for p in manifest["sources"]["pypi"] if not p["ok"]]
     print(
         f"codegpt corpus: added {counts['documents']} documents of "
         f"{len(extension['packages'])} packages to {args.extend} -> {args.out} "
         f"({extension['train_added']['tokens']:,} train tokens with --repeat {args.repeat}; "
         f"{counts['held_out_copies']} copies of held-out files dropped); train now "
         f"{manifest['splits']['train']['tokens']:,} tokens; "
-        f"{extension['durations_s']['total']:.0f} s"
-        + (f"; packages not fetched: {', '.join(failed)}" if failed else ""),
+        f"{extension['durations_s']['total']:.0f} s" + not_fetched(manifest),
         file=sys.stderr,
     )
     return OK
