@@ -152,6 +152,9 @@ def test_shipped_manifest_parses_and_pins_versions():
     assert not extra.stdlib.include and all(source.sdist for source in extra.pypi)
     names = {source.name for source in manifest.pypi}
     assert not names & {source.name for source in extra.pypi}, "extend refuses known packages"
+    tests = load_manifest(Path(__file__).parents[1] / "training" / "sources_stdlib_tests.toml")
+    assert tests.stdlib.include and tests.stdlib.only == ("test",) and not tests.pypi
+    assert "test" in manifest.stdlib.exclude, "the base build leaves Lib/test to the extension"
 
 
 def test_unknown_manifest_section_is_rejected(tmp_path):

@@ -11,7 +11,14 @@ from codegpt.main import main
 from codegpt.model.fim import recover_document
 from codegpt.model.tokens import END_OF_TEXT_ID
 from codegpt.training.shards import TOKEN_DTYPE, read_shard
-from codegpt.training.sources import PypiSource, cached_archive, fetch, load_manifest
+from codegpt.training.sources import (
+    PypiSource,
+    StdlibSource,
+    cached_archive,
+    collect_stdlib,
+    fetch,
+    load_manifest,
+)
 from codegpt.training.tokenizer import load_tokenizer
 
 HELD_OUT = ("tokenizer.json", "val.bin", "test.bin", "val_fim.bin", "val.jsonl", "test.jsonl")
@@ -193,3 +200,52 @@ def test_sdist_source_with_only_a_cached_wheel_uses_it_when_offline(tmp_path):
     assert result.license == "MIT"
     missing = fetch(PypiSource("nothing", "1.0", sdist=True), tmp_path, allow_download=False)
     assert missing.archive is None and "downloads are off" in missing.error
+
+
+def test_stdlib_only_reads_the_named_entries_alone():
+    source = StdlibSource(only=("json", "colorsys.py"), exclude=("json/tool.py",))
+    files = list(collect_stdlib(source, max_bytes=1_000_000))
+    assert {raw.package for raw in files} == {"stdlib/json", "stdlib/colorsys"}
+    paths = {raw.path for raw in files}
+    assert {"json/decoder.py", "json/__init__.py", "colorsys.py"} <= paths
+    assert "json/tool.py" not in paths
+    assert all(path.startswith("json/") or path == "colorsys.py" for path in paths)
+
+
+def test_an_extension_from_the_standard_library_is_recorded(extended, tmp_path):
+    from codegpt.training.model_card import render
+
+    base, _, _, _ = extended
+    manifest_file = tmp_path / "stdlib.toml"
+    manifest_file.write_text('[stdlib]\ninclude = true\nonly = ["colorsys.py"]\n', "utf-8")
+    out = tmp_path / "out"
+    argv = ["corpus", "--extend", str(base), "--manifest", str(manifest_file), "--out",
+            str(out), "--no-download", "--cache", str(tmp_path / "cache"), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    extension = manifest["extensions"][-1]
+    assert extension["packages"] == ["stdlib/colorsys"]
+    assert extension["stdlib"]["only"] == ["colorsys.py"]
+    assert manifest["packages"]["stdlib/colorsys"]["split"] == "train"
+    card = render({"model": {}}, manifest, [], None, [], {})
+    assert "standard library, `colorsys.py` only): 1 documents of 1 packages" in card
+
+
+def test_added_files_pass_the_filters_the_base_was_built_with(extended, tmp_path, capsys):
+    base, _, _, root = extended
+    strict = tmp_path / "strict"
+    strict.mkdir()
+    for name in ("manifest.json", *HELD_OUT, "train.bin"):
+        (strict / name).write_bytes((base / name).read_bytes())
+    manifest = json.loads((strict / "manifest.json").read_text(encoding="utf-8"))
+    manifest["config"]["filters"]["max_line_chars"] = 20  # every kappa file has a longer line
+    (strict / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    argv = ["corpus", "--extend", str(strict), "--manifest", str(DATA / "manifest.toml"),
+            "--local", str(root / "more"), "--out", str(tmp_path / "o"), "--no-download",
+            "--quiet"]  # fmt: skip
+    assert main(argv) == 2
+    assert "no added source file survived" in capsys.readouterr().err
+    manifest["config"]["filters"]["max_line_chars_typo"] = 20
+    (strict / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert main(argv) == 2
+    assert "settings this version cannot read" in capsys.readouterr().err

@@ -361,6 +361,7 @@ def build_corpus(config: CorpusConfig) -> dict:
                 "python": platform.python_version(),
                 "include": manifest.stdlib.include,
                 "exclude": list(manifest.stdlib.exclude),
+                "only": list(manifest.stdlib.only),
             },
             "pypi": pypi_records(downloads),
             "local": [str(folder) for folder in locals_],

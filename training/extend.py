@@ -11,10 +11,11 @@ that copy a held-out file, exactly or nearly, are dropped, so nothing leaks into
 from __future__ import annotations
 
 import json
+import platform
 import random
 import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from codegpt.model.fim import apply_fim
@@ -27,10 +28,11 @@ from codegpt.training.corpus import (
     gather_documents,
     pypi_records,
 )
-from codegpt.training.dedup import near_copies_of
+from codegpt.training.dedup import NearDupConfig, near_copies_of
 from codegpt.training.documents import Document
+from codegpt.training.filters import FilterConfig
 from codegpt.training.shards import ShardStats, write_shard
-from codegpt.training.sources import fetch_all, load_manifest
+from codegpt.training.sources import StdlibSource, fetch_all, load_manifest
 from codegpt.training.tokenizer import load_tokenizer
 
 HELD_OUT_FILES = ("val.bin", "test.bin", "val_fim.bin", "val.jsonl", "test.jsonl")
@@ -49,7 +51,9 @@ class ExtendConfig:
     repeat: int = 1  # FIM draws of each added document in the train shard
     seed: int = 1234
     show_progress: bool = True
-    corpus: CorpusConfig = field(default_factory=CorpusConfig)  # filters, dedup settings
+    # None: the settings recorded in the base's manifest, so added files pass the same gates.
+    filters: FilterConfig | None = None
+    near_dup: NearDupConfig | None = None
 
 
 def read_base(base: Path) -> dict:
@@ -72,6 +76,32 @@ def held_out_documents(base: Path) -> list[Document]:
     return documents
 
 
+def recorded_settings(
+    base_manifest: dict, config: ExtendConfig
+) -> tuple[FilterConfig, NearDupConfig]:
+    """The filter and near-duplicate settings: the config's, else those the base was built with."""
+    recorded = base_manifest.get("config", {})
+    try:
+        filters = config.filters or FilterConfig(**recorded.get("filters", {}))
+        near_dup = config.near_dup or NearDupConfig(**recorded.get("near_dup", {}))
+    except TypeError as error:
+        raise CorpusError(
+            f"the base manifest records settings this version cannot read: {error}"
+        ) from error
+    return filters, near_dup
+
+
+def stdlib_record(source: StdlibSource) -> dict | None:
+    """What of this interpreter's standard library the extension read, if any."""
+    if not source.include:
+        return None
+    return {
+        "python": platform.python_version(),
+        "exclude": list(source.exclude),
+        "only": list(source.only),
+    }
+
+
 def extend_corpus(config: ExtendConfig) -> dict:
     """Write the extended corpus to ``config.out_dir`` and return its manifest."""
     if config.repeat < 1:
@@ -89,6 +119,7 @@ def extend_corpus(config: ExtendConfig) -> dict:
     for folder in locals_:
         if not folder.is_dir():
             raise CorpusError(f"local source folder {folder} does not exist")
+    filters, near_dup = recorded_settings(base_manifest, config)
     settings = CorpusConfig(
         manifest=config.manifest,
         out_dir=out,
@@ -96,8 +127,8 @@ def extend_corpus(config: ExtendConfig) -> dict:
         download=config.download,
         seed=config.seed,
         show_progress=config.show_progress,
-        filters=config.corpus.filters,
-        near_dup=config.corpus.near_dup,
+        filters=filters,
+        near_dup=near_dup,
     )
     downloads = fetch_all(
         manifest.pypi, config.cache_dir, config.download, settings.download_jobs,
@@ -169,7 +200,9 @@ def extend_corpus(config: ExtendConfig) -> dict:
             "manifest": str(config.manifest),
             "repeat": config.repeat,
             "seed": config.seed,
+            "stdlib": stdlib_record(manifest.stdlib),
             "filters": asdict(settings.filters),
+            "near_dup": asdict(settings.near_dup),
             "counts": {**gathered.counts(len(added)), "held_out_copies": held_out_copies},
             "train_added": stats.as_dict(),
             "packages": sorted({d.package for d in added}),

@@ -149,10 +149,14 @@ def render(
         )
     for extension in manifest.get("extensions", []):
         added = extension.get("counts", {})
+        stdlib = extension.get("stdlib")
+        only = ", ".join(f"`{glob}`" for glob in stdlib.get("only", [])) if stdlib else ""
+        read = f"; the Python {stdlib.get('python', '?')} standard library" if stdlib else ""
+        read += f", {only} only" if only else ""
         lines += [
             "",
             f"Added to the train split afterwards (`codegpt corpus --extend`, "
-            f"{extension.get('manifest', '?')}): {added.get('documents', '?')} documents of "
+            f"{extension.get('manifest', '?')}{read}): {added.get('documents', '?')} documents of "
             f"{len(extension.get('packages', []))} packages, each in "
             f"{extension.get('repeat', 1)} FIM draws "
             f"({extension.get('train_added', {}).get('tokens', '?')} tokens, included above); "

@@ -79,6 +79,9 @@ class StdlibSource:
 
     include: bool = True
     exclude: tuple[str, ...] = ()  # glob patterns on paths relative to the stdlib folder
+    # When set, only paths matching one of these globs (or under a matching folder) are read:
+    # ``only = ["test"]`` takes CPython's regression suite alone, for a train-only extension.
+    only: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ def load_manifest(path: Path) -> SourceManifest:
         stdlib = StdlibSource(
             include=bool(stdlib_table.get("include", True)),
             exclude=tuple(str(item) for item in stdlib_table.get("exclude", ())),
+            only=tuple(str(item) for item in stdlib_table.get("only", ())),
         )
         packages = []
         for entry in data.get("pypi", []):
@@ -179,10 +183,12 @@ def walk_python_files(root: Path) -> Iterator[Path]:
 
 
 def collect_collection(
-    root: Path, prefix: str, exclude: tuple[str, ...], max_bytes: int
+    root: Path, prefix: str, exclude: tuple[str, ...], max_bytes: int, only: tuple[str, ...] = ()
 ) -> Iterator[RawFile]:
     """A folder whose top-level entries are packages (the stdlib, a local folder)."""
     for entry in sorted(root.iterdir()):
+        if only and not any(fnmatch.fnmatchcase(entry.name, p.split("/")[0]) for p in only):
+            continue  # a whole top-level entry outside ``only``: not even walked
         if entry.name in SKIPPED_DIRS or entry.name.startswith("."):
             continue
         if entry.is_file() and entry.suffix != ".py":
@@ -190,7 +196,7 @@ def collect_collection(
         package = f"{prefix}/{entry.name.removesuffix('.py')}"
         for path in walk_python_files(entry):
             relative = path.relative_to(root).as_posix()
-            if excluded(relative, exclude):
+            if excluded(relative, exclude) or (only and not excluded(relative, only)):
                 continue
             try:
                 data = read_capped(path, max_bytes)
@@ -208,7 +214,8 @@ def stdlib_root() -> Path:
 def collect_stdlib(source: StdlibSource, max_bytes: int) -> Iterator[RawFile]:
     """The standard library as ``stdlib/<module>`` packages."""
     if source.include:
-        yield from collect_collection(stdlib_root(), "stdlib", source.exclude, max_bytes)
+        root = stdlib_root()
+        yield from collect_collection(root, "stdlib", source.exclude, max_bytes, source.only)
 
 
 def collect_local(folder: Path, max_bytes: int) -> Iterator[RawFile]:
