@@ -1,11 +1,18 @@
 """Evaluate an exported model on the test split: bits per byte and line completion.
 
+Besides CodeXGLUE-style lines cut at a random point, it scores one everyday kind of
+completion on its own: the one-line ``return`` of a documented function, completed right after
+the ``return`` keyword with the rest of the file as suffix (how the editor asks). That tells
+whether the model turns a docstring into code, on hundreds of held-out functions rather than
+on a single example.
+
 Runs through the torch-free runtime, so the numbers describe exactly what users get (the int8
 ONNX model and its tokenizer), not the training checkpoint.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import math
@@ -35,6 +42,7 @@ class EvalConfig:
     bpb_tokens: int = 100_000  # tokens of the split scored for bits per byte
     bpb_window: int = 512  # tokens per scored window (shorter than max context: CPU time)
     line_samples: int = 300  # lines cut at a random point and completed
+    return_samples: int = 200  # one-line returns of documented functions, cut after `return`
     prefix_chars: int = 2000  # characters of prefix given before the cut
     suffix_chars: int = 1000  # characters of suffix given in the FIM variant
     max_new_tokens: int = 48
@@ -61,6 +69,7 @@ class EvalResult:
     bytes_per_token: float
     line_completion_prefix_only: LineCompletionResult
     line_completion_with_suffix: LineCompletionResult
+    docstring_returns: LineCompletionResult | None = None
     config: dict = field(default_factory=dict)
     # The fixed probes of ``EXAMPLES``: prompt, what a sensible model writes, what this one did.
     examples: list[dict] = field(default_factory=list)
@@ -153,6 +162,60 @@ def sample_line_tasks(documents: list[str], config: EvalConfig) -> Iterator[Line
         )
 
 
+def docstring_return_tasks(documents: list[str], config: EvalConfig) -> list[LineTask]:
+    """Functions whose body is a docstring and a one-line ``return <expr>``, cut after ``return``.
+
+    The truth is the rest of that line (``" a + b"``); documents that do not parse are skipped.
+    A deterministic sample of ``config.return_samples``.
+    """
+    tasks = []
+    for text in documents:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        starts = line_offsets(text)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or len(node.body) != 2:
+                continue
+            docstring, statement = node.body
+            if not (
+                isinstance(docstring, ast.Expr)
+                and isinstance(docstring.value, ast.Constant)
+                and isinstance(docstring.value.value, str)
+                and isinstance(statement, ast.Return)
+                and statement.value is not None
+                and statement.lineno == statement.end_lineno
+            ):
+                continue
+            line_start = starts[statement.lineno - 1]
+            line_end = text.find("\n", line_start)
+            line_end = len(text) if line_end < 0 else line_end
+            line = text[line_start:line_end]
+            # col_offset counts UTF-8 bytes; the statement begins after the indentation.
+            cut = line_start + len(line) - len(line.lstrip()) + len("return")
+            if text[cut - len("return") : cut] != "return":
+                continue
+            tasks.append(
+                LineTask(
+                    prefix=text[max(0, cut - config.prefix_chars) : cut],
+                    truth=text[cut:line_end],
+                    suffix=text[line_end : line_end + config.suffix_chars],
+                )
+            )
+    random.Random(config.seed + 1).shuffle(tasks)
+    return tasks[: config.return_samples]
+
+
+def line_offsets(text: str) -> list[int]:
+    """Character offset of the start of each line (``ast`` line numbers are 1-based)."""
+    offsets = [0]
+    for index, char in enumerate(text):
+        if char == "\n":
+            offsets.append(index + 1)
+    return offsets
+
+
 def fitted_prompt(model: CodeModel, task: LineTask, with_suffix: bool, budget: int) -> list[int]:
     """Prompt ids within ``budget`` tokens: the suffix keeps at most a third, the prefix the rest.
 
@@ -181,13 +244,17 @@ def complete_line(model: CodeModel, prompt_ids: list[int], config: EvalConfig) -
 
 
 def line_completion(
-    model: CodeModel, tasks: list[LineTask], config: EvalConfig, with_suffix: bool
+    model: CodeModel,
+    tasks: list[LineTask],
+    config: EvalConfig,
+    with_suffix: bool,
+    label: str = "",
 ) -> LineCompletionResult:
     """Exact match and edit similarity over the tasks, with or without the FIM suffix."""
     matches = 0
     similarity = 0.0
     started = time.perf_counter()
-    label = "lines+suffix" if with_suffix else "lines"
+    label = label or ("lines+suffix" if with_suffix else "lines")
     for task in tqdm(tasks, desc=label, unit="line", leave=False):
         budget = model.max_context - config.max_new_tokens
         prediction = complete_line(model, fitted_prompt(model, task, with_suffix, budget), config)
@@ -225,6 +292,15 @@ def evaluate(model: CodeModel, config: EvalConfig) -> EvalResult:
     tasks = list(sample_line_tasks(documents, config))
     plain = line_completion(model, tasks, config, with_suffix=False)
     fim = line_completion(model, tasks, config, with_suffix=True)
+    returns = docstring_return_tasks(documents, config)
+    docstring_returns = (
+        line_completion(model, returns, config, with_suffix=True, label="returns")
+        if returns
+        else None
+    )
     config_dict = {key: str(value) for key, value in asdict(config).items()}
     examples = example_completions(model, config)
-    return EvalResult(config.split, bpb, tokens, bytes_per_token, plain, fim, config_dict, examples)
+    return EvalResult(
+        config.split, bpb, tokens, bytes_per_token, plain, fim, docstring_returns, config_dict,
+        examples,
+    )  # fmt: skip

@@ -823,7 +823,8 @@ def run(args: argparse.Namespace, out: Path, work: Path, clock: Clock, summary: 
         "eval",
         [
             "eval", "--model", str(model_dir), "--data", str(corpus), "--lines",
-            str(args.eval_lines), "--bpb-tokens", str(args.bpb_tokens), "--out", str(eval_json),
+            str(args.eval_lines), "--returns", str(args.eval_lines), "--bpb-tokens",
+            str(args.bpb_tokens), "--out", str(eval_json),
         ],
         min(clock.total_s - 5, phase_start + args.export_s),
         clock,

@@ -200,17 +200,30 @@ def render(
             f"{plain['edit_similarity']:.2f} |",
             f"| prefix + suffix (FIM) | {fim['samples']} | {fim['exact_match']:.2f} | "
             f"{fim['edit_similarity']:.2f} |",
+            *returns_row(evaluation.get("docstring_returns")),
             f"| anchor: {CODEXGLUE_ANCHOR['model']} on PY150 | - | "
             f"{CODEXGLUE_ANCHOR['exact_match']} | {CODEXGLUE_ANCHOR['edit_sim']} |",
             "",
             "The anchor is a 124M-parameter model on a different test set (PY150); it shows the",
-            "distance to a well-trained model, not a like-for-like comparison.",
+            "distance to a well-trained model, not a like-for-like comparison. *Documented",
+            "returns*: functions of the test split whose body is a docstring and a one-line",
+            "`return`, completed right after `return` with the rest of the file as suffix.",
             *example_table(evaluation.get("examples", [])),
         ]
     else:
         lines.append("Not evaluated yet.")
     lines += ["", "## Commands that produced this model", "", "```sh", *commands, "```", ""]
     return "\n".join(lines)
+
+
+def returns_row(result: dict[str, Any] | None) -> list[str]:
+    """The documented-returns row of the line-completion table (absent in older evaluations)."""
+    if not result:
+        return []
+    return [
+        f"| documented returns (FIM) | {result['samples']} | {result['exact_match']:.2f} | "
+        f"{result['edit_similarity']:.2f} |"
+    ]
 
 
 def example_table(examples: list[dict]) -> list[str]:

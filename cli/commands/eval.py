@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="test", choices=("val", "test"))
     parser.add_argument("--bpb-tokens", type=int, default=100_000, help="tokens for bits/byte")
     parser.add_argument("--lines", type=int, default=300, help="line-completion samples")
+    parser.add_argument(
+        "--returns", type=int, default=200, help="documented one-line returns to complete"
+    )
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all)")
     parser.add_argument("--out", metavar="FILE", help="also write the result as JSON here")
 
@@ -45,7 +48,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"codegpt eval: {error}", file=sys.stderr)
         return USAGE_ERROR
     config = EvalConfig(
-        data_dir=data_dir, split=args.split, bpb_tokens=args.bpb_tokens, line_samples=args.lines
+        data_dir=data_dir,
+        split=args.split,
+        bpb_tokens=args.bpb_tokens,
+        line_samples=args.lines,
+        return_samples=args.returns,
     )
     result = asdict(evaluate(model, config))
     text = json.dumps(result, indent=2)

@@ -1,0 +1,77 @@
+"""`codegpt eval`'s documented-returns tasks and how the model card shows them."""
+
+from codegpt.training.evaluate import EvalConfig, docstring_return_tasks
+from codegpt.training.model_card import render
+
+SOURCE = '''"""Módulo de ejemplo: π and other non-ASCII text before the functions."""
+
+
+def add_two_numbers(a, b):
+    """Return the sum of a and b."""
+    return a + b
+
+
+def undocumented(a):
+    return a
+
+
+class Box:
+    def area(self):
+        """Width times height."""
+        return self.width * self.height
+
+    def spread(self):
+        """Spans two lines."""
+        return (
+            self.width
+        )
+
+
+async def fetch(client):
+    """Await one response."""
+    return await client.get()
+
+
+def two_statements(x):
+    """Not a one-liner."""
+    y = x
+    return y
+
+
+def bare():
+    """Returns nothing."""
+    return
+'''
+
+
+def test_documented_one_line_returns_are_cut_after_the_keyword():
+    tasks = docstring_return_tasks([SOURCE, "def broken(:\n"], EvalConfig(return_samples=10))
+    truths = sorted(task.truth for task in tasks)
+    assert truths == [" a + b", " await client.get()", " self.width * self.height"]
+    for task in tasks:
+        assert task.prefix.endswith("return") and SOURCE.find(task.prefix) >= 0
+        assert task.prefix + task.truth + task.suffix in SOURCE
+        assert task.suffix.startswith("\n")
+
+
+def test_sample_is_capped_and_deterministic():
+    config = EvalConfig(return_samples=2, suffix_chars=5, prefix_chars=20)
+    first = docstring_return_tasks([SOURCE], config)
+    assert len(first) == 2 and first == docstring_return_tasks([SOURCE], config)
+    assert all(len(task.prefix) <= 20 and len(task.suffix) <= 5 for task in first)
+
+
+def test_model_card_shows_the_documented_returns_row_when_evaluated():
+    result = {"samples": 200, "exact_match": 12.5, "edit_similarity": 40.25}
+    line = {"samples": 500, "exact_match": 7.0, "edit_similarity": 38.0}
+    evaluation = {
+        "bits_per_byte": 0.8,
+        "tokens_scored": 50000,
+        "line_completion_prefix_only": line,
+        "line_completion_with_suffix": line,
+        "docstring_returns": result,
+    }
+    card = render({"model": {}}, {}, [], evaluation, [], {})
+    assert "| documented returns (FIM) | 200 | 12.50 | 40.25 |" in card
+    del evaluation["docstring_returns"]  # an evaluation written before the row existed
+    assert "documented returns (FIM) |" not in render({"model": {}}, {}, [], evaluation, [], {})
