@@ -1,9 +1,11 @@
 """The whole pipeline in process, as the editor calls it."""
 
+import re
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,30 @@ def test_hostile_functions_are_reported_not_tested(tmp_path):
     assert report.tests_kept == 0
     assert report.skipped.startswith("no usable call (timeout")
     assert any("timed out" in problem for problem in report.problems)
+
+
+def test_a_function_that_always_hangs_costs_three_timeouts_not_one_per_call(tmp_path):
+    shutil.copy(DATA / "unsafe" / "hostile.py", tmp_path / "hostile.py")
+    started = time.monotonic()
+    result = generate_tests(
+        tmp_path / "hostile.py", "loop_forever", TestGenOptions(timeout=0.5, verify=False)
+    )
+    report = result.functions[0]
+    assert report.tests_kept == 0 and report.calls_run > 3
+    assert report.problems[0].endswith("calls not run: the first 3 calls all timed out")
+    assert time.monotonic() - started < 0.5 * report.calls_run
+
+
+def test_a_conditional_expression_gets_a_test_for_each_side(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    path = tmp_path / "pick.py"
+    path.write_text(
+        'def larger(a, b):\n    """Return the larger of a and b."""\n    return a if a > b else b\n'
+    )
+    result = generate_tests(path, "larger", TestGenOptions(verify=False, max_tests=3))
+    calls = re.findall(r"assert larger\((-?\d+), (-?\d+)\) == (-?\d+)", result.text)
+    assert any(int(a) > int(b) for a, b, _ in calls), result.text
+    assert any(int(a) < int(b) for a, b, _ in calls), result.text
 
 
 def test_missing_dependency_is_reported(tmp_path):

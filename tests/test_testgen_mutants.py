@@ -86,3 +86,32 @@ def test_no_sites_or_stale_target_give_no_mutants():
 
 def test_same_input_same_mutants():
     assert _mutants(SOURCE, "grade") == _mutants(SOURCE, "grade")
+
+
+BRANCHY = """\
+def larger(a, b):
+    return a if a > b else b
+
+
+def allowed(user, admin):
+    if not user and admin:
+        return True
+    return False
+"""
+
+
+def test_branch_families_make_conditions_constant_swap_and_or_and_drop_not():
+    larger = [m.description for m in _mutants(BRANCHY, "larger")]
+    assert "line 2: condition -> True" in larger and "line 2: condition -> False" in larger
+    by_description = {m.description: m for m in _mutants(BRANCHY, "allowed")}
+    assert {"line 6: condition -> True", "line 6: condition -> False"} <= set(by_description)
+    assert "if not user or admin:" in by_description["line 6: and -> or"].source
+    assert "if not not user and admin:" in by_description["line 6: not removed"].source
+    # Each mutant behaves differently from the original on some input.
+    original: dict = {}
+    exec(BRANCHY, original)  # noqa: S102 - our own fixture source
+    inputs = [(u, a) for u in (False, True) for a in (False, True)]
+    for mutant in by_description.values():
+        namespace: dict = {}
+        exec(mutant.source, namespace)  # noqa: S102
+        assert any(namespace["allowed"](*i) != original["allowed"](*i) for i in inputs), mutant

@@ -39,6 +39,28 @@ def test_infinite_loop_times_out_and_later_calls_still_run(hostile):
     assert result.outcomes[1].status == "returned"
 
 
+def test_a_function_that_hangs_on_every_call_is_given_up_after_three(hostile):
+    with Sandbox(SandboxLimits(call_timeout=0.3)) as sandbox:
+        calls = [CallSpec(i, "loop_forever", (str(i),)) for i in range(8)]
+        started = time.monotonic()
+        result = sandbox.run_calls(hostile / "hostile.py", "hostile", [str(hostile)], calls)
+        elapsed = time.monotonic() - started
+    statuses = [result.outcomes[i].status for i in range(8)]
+    assert statuses == ["timeout"] * 3 + ["skipped"] * 5
+    assert result.outcomes[7].detail == "the first 3 calls all timed out"
+    assert elapsed < 8 * 0.3, "the skipped calls cost no timeout"
+
+
+def test_hangs_after_a_call_returned_do_not_stop_the_batch(hostile):
+    names = ["delete_everything"] + ["loop_forever"] * 4 + ["delete_everything"]
+    with Sandbox(SandboxLimits(call_timeout=0.3)) as sandbox:
+        calls = [CallSpec(i, name, ("1",) if name == "loop_forever" else ()) for i, name in
+                 enumerate(names)]  # fmt: skip
+        result = sandbox.run_calls(hostile / "hostile.py", "hostile", [str(hostile)], calls)
+    statuses = [result.outcomes[i].status for i in range(6)]
+    assert statuses == ["returned"] + ["timeout"] * 4 + ["returned"]
+
+
 def test_fork_is_contained(hostile):
     result = run(hostile, "fork_bomb")
     outcome = result.outcomes[0]

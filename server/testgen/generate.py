@@ -171,7 +171,11 @@ def _summarise_problems(target: FunctionTarget, observations: Sequence[Observati
                 f"call {observation.proposal.call_text(target.name)} was blocked: "
                 f"{', '.join(outcome.touched)} access"
             )
-    return sorted(set(problems))[:10]
+    given_up = [o for o in observations if o.outcome.status == "skipped" and o.outcome.detail]
+    summary = (
+        [f"{len(given_up)} more calls not run: {given_up[0].outcome.detail}"] if given_up else []
+    )
+    return summary + sorted(set(problems))[:10]
 
 
 def generate_tests(

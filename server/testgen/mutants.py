@@ -3,9 +3,11 @@
 A test that passes on a version of the function with ``<`` flipped to ``>=`` does not pin that
 comparison down. Generation runs each candidate call on a few such versions and prefers calls
 that tell them apart (see ``selection.add_mutant_killers``). The families are the classic cheap
-ones: flipped comparisons, swapped arithmetic operators, integer constants +1 and -1, and
-``return None``. Only the target's own body changes (not its docstring, not the rest of the
-module), and each mutant changes exactly one site.
+ones: flipped comparisons, swapped arithmetic operators, integer constants +1 and -1,
+``return None``, and the branch ones: an ``if`` or conditional expression whose condition is
+always true or always false (so ``a if a > b else b`` needs a call where ``b`` wins), ``and``
+and ``or`` swapped, ``not`` removed. Only the target's own body changes (not its docstring,
+not the rest of the module), and each mutant changes exactly one site.
 """
 
 from __future__ import annotations
@@ -74,6 +76,12 @@ def _sites(body: list[ast.stmt]) -> list[tuple[str, ast.AST, int]]:
                 sites += [("compare", node, i) for i in flippable]
             elif isinstance(node, ast.BinOp | ast.AugAssign) and type(node.op) in SWAPPED:
                 sites.append(("binop", node, 0))
+            elif isinstance(node, ast.If | ast.IfExp):
+                sites += [("condition", node, 1), ("condition", node, 0)]
+            elif isinstance(node, ast.BoolOp):
+                sites.append(("boolop", node, 0))
+            elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+                sites.append(("not", node, 0))
             elif isinstance(node, ast.Constant) and type(node.value) is int:
                 sites += [("constant", node, 1), ("constant", node, -1)]
             elif (
@@ -101,6 +109,18 @@ def _apply(family: str, node: ast.AST, detail: int) -> tuple[str, object]:
         saved = node.value  # type: ignore[attr-defined]
         node.value = saved + detail  # type: ignore[attr-defined]
         return f"{saved} -> {saved + detail}", saved
+    if family == "condition":
+        saved = node.test  # type: ignore[attr-defined]
+        node.test = ast.Constant(bool(detail))  # type: ignore[attr-defined]
+        return f"condition -> {bool(detail)}", saved
+    if family == "boolop":
+        saved = node.op  # type: ignore[attr-defined]
+        node.op = ast.Or() if isinstance(saved, ast.And) else ast.And()  # type: ignore[attr-defined]
+        return f"{'and -> or' if isinstance(saved, ast.And) else 'or -> and'}", saved
+    if family == "not":
+        saved = node.operand  # type: ignore[attr-defined]
+        node.operand = ast.UnaryOp(ast.Not(), saved)  # type: ignore[attr-defined]
+        return "not removed", saved
     saved = node.value  # type: ignore[attr-defined]
     node.value = ast.Constant(None)  # type: ignore[attr-defined]
     return "return None", saved
@@ -109,8 +129,12 @@ def _apply(family: str, node: ast.AST, detail: int) -> tuple[str, object]:
 def _undo(family: str, node: ast.AST, detail: int, saved: object) -> None:
     if family == "compare":
         node.ops[detail] = saved  # type: ignore[attr-defined]
-    elif family == "binop":
+    elif family in ("binop", "boolop"):
         node.op = saved  # type: ignore[attr-defined]
+    elif family == "condition":
+        node.test = saved  # type: ignore[attr-defined]
+    elif family == "not":
+        node.operand = saved  # type: ignore[attr-defined]
     else:
         node.value = saved  # type: ignore[attr-defined]
 

@@ -30,6 +30,9 @@ import warnings
 
 CLONE_NEWNET = 0x40000000
 MESSAGE_LIMIT = 300
+# Calls on the module that time out one after another, none having returned yet: the function
+# hangs whatever it is given (an endless loop), and each further call would cost a full timeout.
+HANGS_BEFORE_GIVING_UP = 3
 UNSTABLE_MESSAGE = re.compile(r"0x[0-9a-fA-F]{4,}| object at |/tmp/|codegpt-testgen-")
 
 
@@ -534,19 +537,29 @@ def run_batch(spec: dict, module, cov, out) -> None:
     """Every call in order; calls on a variant (``module_file``) run on that copy, uncovered.
 
     After a variant hung (timed out) once, its other calls are skipped: one hang already tells it
-    apart, and each further hang would cost a full timeout. Past the spec's ``stop_at`` (wall
-    clock, set by the parent), the remaining calls are skipped as well.
+    apart, and each further hang would cost a full timeout. When the first
+    ``HANGS_BEFORE_GIVING_UP`` calls on the module itself all time out, its remaining calls are
+    skipped too (with a ``detail`` saying why). Past the spec's ``stop_at`` (wall clock, set by
+    the parent), the remaining calls are skipped as well.
     """
     variants: dict[str, object] = {}
     hung: set[str] = set()
     stop_at = spec.get("stop_at")
+    hangs, finished = 0, False  # the module's calls: time-outs in a row, any that ended
     for call in spec["calls"]:
         path = call.get("module_file")
         if (stop_at is not None and time.time() > stop_at) or (path and path in hung):
             write(out, {"event": "call", "id": call["id"], "status": "skipped"})
             continue
+        if not path and hangs >= HANGS_BEFORE_GIVING_UP and not finished:
+            detail = f"the first {hangs} calls all timed out"
+            write(out, {"event": "call", "id": call["id"], "status": "skipped", "detail": detail})
+            continue
         if not path:
-            write(out, run_one(call, module, cov, spec["call_timeout"]))
+            record = run_one(call, module, cov, spec["call_timeout"])
+            hangs = hangs + 1 if record["status"] == "timeout" else 0
+            finished = finished or record["status"] != "timeout"
+            write(out, record)
             continue
         if path not in variants:
             signal.setitimer(signal.ITIMER_REAL, spec["import_timeout"])

@@ -83,7 +83,11 @@ class CallSpec:
 
 @dataclass
 class CallOutcome:
-    """What one call did. ``status``: returned, raised, timeout, memory, crashed, setup_error."""
+    """What one call did.
+
+    ``status``: returned, raised, timeout, memory, crashed, setup_error, or skipped (not run:
+    past the deadline, or given up on, ``detail`` says why).
+    """
 
     id: int
     status: str
@@ -107,6 +111,7 @@ class CallOutcome:
             seconds=record.get("seconds", 0.0),
             touched=tuple(record.get("touched", [])),
             equals_argument=tuple(record.get("equals_argument", [])),
+            detail=record.get("detail", ""),
         )
 
     @property
