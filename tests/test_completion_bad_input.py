@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -112,8 +113,7 @@ def test_cli_complete_prints_json_and_reports_bad_input(model_dir: Path, tmp_pat
         timeout=120,
     )
     assert done.returncode in (0, 1), done.stderr
-    import json
-
+    assert "past the end" not in done.stderr
     payload = json.loads(done.stdout)
     assert payload["line"] == 5 and payload["col"] == 12
     assert payload["mode"] == "single_line"
@@ -122,6 +122,13 @@ def test_cli_complete_prints_json_and_reports_bad_input(model_dir: Path, tmp_pat
         [*base, "--line", "0", "--col", "1"], capture_output=True, text=True, timeout=60
     )
     assert bad.returncode == 2 and "count from 1" in bad.stderr
+    lines = len(TEXT.split("\n"))
+    far = subprocess.run(
+        [*base, "--line", "999", "--col", "1", "--json"], capture_output=True, text=True, timeout=60
+    )
+    assert far.returncode in (0, 1), far.stderr
+    assert f"line 999, column 1 is past the end of the file ({lines} lines" in far.stderr
+    assert json.loads(far.stdout)["line"] == lines
     missing = subprocess.run(
         [
             sys.executable,
@@ -158,8 +165,6 @@ def test_cli_complete_answers_in_a_huge_file(model_dir: Path, tmp_path: Path) ->
         timeout=120,
     )
     assert done.returncode in (0, 1), done.stderr
-    import json
-
     payload = json.loads(done.stdout)
     assert payload["line"] == line and payload["mode"] == "single_line"
     # `total`, defined just above the cursor, is found in the region's tree.

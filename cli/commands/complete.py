@@ -71,6 +71,14 @@ def run(args: argparse.Namespace) -> int:
     line = min(args.line - 1, document.line_count() - 1)
     line_text = document.line_text(line)
     column = min(args.col - 1, len(line_text))
+    if (line, column) != (args.line - 1, args.col - 1):
+        print(
+            f"codegpt complete: line {args.line}, column {args.col} is past the end of "
+            f"{'the file' if line < args.line - 1 else 'the line'} "
+            f"({document.line_count()} lines; line {line + 1} has {len(line_text)} characters):"
+            f" completing at line {line + 1}, column {column + 1}",
+            file=sys.stderr,
+        )
     offset = document.offset_at((line, 0)) + column
     view = document_view(document, offset, workspace_root=root_of(args.file))
     settings = CompletionSettings(multi_line=not args.no_multi_line)
