@@ -286,3 +286,20 @@ def test_model_ranks_and_proposes_real_fixes() -> None:
         assert result.parses, f"{name}: {result.reason}"
     scores = repairer.score("def f(x)\n    return x\n", ["def f(x):\n    return x\n", "def f(x)\n"])
     assert len(scores) == 2 and all(isinstance(score, float) for score in scores)
+
+
+@pytest.mark.skipif(_model_dir() is None, reason="no bundled model (model/default/model.onnx)")
+def test_with_the_model_known_rewrites_and_whole_statements_still_win() -> None:
+    """The model's likelihood ranks fixes, but not against a rewrite whose meaning is known."""
+    try:
+        repairer = load_model_repairer(_model_dir())
+    except ModelUnavailable as error:
+        pytest.skip(f"the model does not load here: {error}")
+    fixer = Fixer(FixerOptions(time_budget_s=30), scorer=repairer, proposer=repairer)
+    negated = fixer.fix("def idle(done):\n    if !done:\n        return 1\n    return 0\n")
+    assert "if not done:" in negated.text
+    two = fixer.fix(
+        "def f(n):\n    if n = 0:\n        return 1\n    return 2\n\n\n"
+        'def greet(name):\n    message = "Hello, " + name + "!\n    return message\n'
+    )
+    assert two.parses and 'message = "Hello, " + name + "!"' in two.text

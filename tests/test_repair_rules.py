@@ -144,6 +144,42 @@ GOLDEN = {
         "    if modules:\n"
         "        build(modules)\n",
     ),
+    # Other languages' (and Python 2's) spellings: deleting the odd token also parses, but
+    # changes what the code means (`if !done` -> `if done`, `a && b` -> `a & b`).
+    "else_if": (
+        "def sign(n):\n    if n > 0:\n        return 1\n    else if n < 0:\n        return -1\n"
+        "    return 0\n",
+        "def sign(n):\n    if n > 0:\n        return 1\n    elif n < 0:\n        return -1\n"
+        "    return 0\n",
+    ),
+    "print_statement": (
+        'def greet(name):\n    print "hello", name  # say it\n',
+        'def greet(name):\n    print("hello", name)  # say it\n',
+    ),
+    "double_ampersand": (
+        "def both(a, b):\n    if a&&b:\n        return 1\n    return 0\n",
+        "def both(a, b):\n    if a and b:\n        return 1\n    return 0\n",
+    ),
+    "double_pipe": (
+        "def either(a, b):\n    return a || b\n",
+        "def either(a, b):\n    return a or b\n",
+    ),
+    "bang_for_not": (
+        "def idle(done):\n    if !done:\n        return 1\n    return 0\n",
+        "def idle(done):\n    if not done:\n        return 1\n    return 0\n",
+    ),
+    "increment": (
+        "def step(i):\n    i++\n    return i\n",
+        "def step(i):\n    i += 1\n    return i\n",
+    ),
+    # With another error earlier in the file, the string is closed where its statement becomes
+    # whole (after the `!`), not after `"Hello`, which also moves the file's first error.
+    "unterminated_string_after_another_error": (
+        "def f(n):\n    if n = 0:\n        return 1\n    return 2\n\n\n"
+        'def greet(name):\n    message = "Hello, " + name + "!\n    return message\n',
+        "def f(n):\n    if n == 0:\n        return 1\n    return 2\n\n\n"
+        'def greet(name):\n    message = "Hello, " + name + "!"\n    return message\n',
+    ),
 }
 
 

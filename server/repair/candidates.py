@@ -2,7 +2,10 @@
 
 Near the reported error we try inserting, deleting or replacing one of ``:`` ``)`` ``]`` ``}``
 ``,`` and quotes at token boundaries, re-indenting a line to a level its neighbours use, fixing a
-name that is one or two typos from a keyword, and ``=`` -> ``==`` in conditions. Every candidate
+name that is one or two typos from a keyword, ``=`` -> ``==`` in conditions, and what other
+languages (or Python 2) spell differently: ``else if``, ``&&``, ``||``, ``!x``, ``i++``,
+``print x``. Those get their Python spelling, cheaply: deleting a ``&`` or a ``!`` also parses
+but changes what the code means. Every candidate
 carries a cost: low for the edit that the context makes likely (a ``:`` at the end of an ``if``
 line), higher for edits that merely might parse. The fixer verifies candidates cheapest first,
 so the costs decide both speed and which of several parsing fixes wins without a model.
@@ -65,14 +68,22 @@ class _Collector:
         self.window = window
         self.best: dict[str, Candidate] = {}
 
-    def add(self, start: int, end: int, new_text: str, cost: float, note: str = "") -> None:
+    def add(
+        self,
+        start: int,
+        end: int,
+        new_text: str,
+        cost: float,
+        note: str = "",
+        source: str = "search",
+    ) -> None:
         if self.text[start:end] == new_text:
             return
         lo, hi = self.window
         key = self.text[min(lo, start) : start] + new_text + self.text[end : max(hi, end)]
         known = self.best.get(key)
         if known is None or cost < known.cost:
-            self.best[key] = Candidate(TextEdit(start, end, new_text), cost, "search", note)
+            self.best[key] = Candidate(TextEdit(start, end, new_text), cost, source, note)
 
 
 def bracket_stacks(lexed: LexedText, first_line: int, last_line: int) -> dict[int, tuple[str, ...]]:
@@ -126,6 +137,7 @@ def search_candidates(
         _punctuation(collector, tokens, next_first, stacks, distance, comma_hint)
         _deletions(collector, tokens, stacks, distance, on_error_line=line == error_line)
         _replacements(collector, lexed, tokens, stacks, distance)
+        _idioms(collector, tokens, distance, print_hint="Missing parentheses" in message)
         _strings(collector, lexed, line, tokens, distance, string_error)
         _indentation(collector, lexed, line, distance)
     _missing_nodes(collector, lexed, lines, status)
@@ -325,6 +337,50 @@ def _replacements(
         elif token.kind == "name" and not token.is_keyword:
             for word, cost in _keyword_guesses(token, lexed, first=token is tokens[0]):
                 collector.add(token.start, token.end, word, cost + distance)
+
+
+IDIOM_COST = 0.3  # below every generic edit: when it parses, it is what the author meant
+DOUBLED_OPERATORS = {"&": "and", "|": "or"}
+STEPS = {"+": "+= 1", "-": "-= 1"}
+# Where a ``!`` before an operand reads as a negation (``if !done``, ``x = !ok``, ``f(!a)``);
+# elsewhere it is more likely a stray key.
+NEGATION_AFTER = frozenset(
+    {"if", "elif", "while", "and", "or", "not", "assert", "return", "(", ",", "=", "[", ":"}
+)
+
+
+def _idioms(collector: _Collector, tokens: list[Token], distance: float, print_hint: bool) -> None:
+    """Other languages' spellings on one line, rewritten the Python way."""
+    text = collector.text
+    cost = IDIOM_COST + distance
+
+    def add(start: int, end: int, new_text: str, price: float = cost) -> None:
+        collector.add(start, end, new_text, price, source="idiom")
+
+    if len(tokens) >= 2 and [t.text for t in tokens[:2]] == ["else", "if"]:
+        add(tokens[0].start, tokens[1].end, "elif")
+    if (
+        len(tokens) >= 2
+        and tokens[0].text in ("print", "exec")
+        and tokens[1].text != "("
+        and _is_atom_start(tokens[1])
+    ):
+        arguments = text[tokens[1].start : tokens[-1].end]
+        start, end = tokens[0].end, tokens[-1].end
+        add(start, end, f"({arguments})", cost - (0.1 if print_hint else -0.3))
+    for index, (first, second) in enumerate(zip(tokens, tokens[1:], strict=False)):
+        adjacent = first.end == second.start and first.text == second.text
+        if adjacent and first.kind == "op" and first.text in DOUBLED_OPERATORS:
+            before = " " if first.start and not text[first.start - 1].isspace() else ""
+            after = " " if second.end < len(text) and not text[second.end].isspace() else ""
+            word = DOUBLED_OPERATORS[first.text]
+            add(first.start, second.end, f"{before}{word}{after}")
+        last = index + 2 == len(tokens)
+        if adjacent and first.text in STEPS and last and index and _is_atom_end(tokens[index - 1]):
+            add(first.start, second.end, f" {STEPS[first.text]}")
+        after_word = index == 0 or tokens[index - 1].text in NEGATION_AFTER
+        if first.text == "!" and first.kind == "other" and after_word and _is_atom_start(second):
+            add(first.start, second.start, "not ")
 
 
 def _keyword_guesses(token: Token, lexed: LexedText, first: bool) -> Iterable[tuple[str, float]]:

@@ -14,7 +14,12 @@ Guarantees, whatever the candidates or the model say:
 Without a model, verified candidates are ranked by prior cost (fewest and likeliest edits),
 plus a little for each never-seen-elsewhere identifier and each piece of code nobody writes
 (``plausibility.oddities``) they leave. With a model, its likelihood of each fixed window ranks
-them, and among scores within ``score_tolerance`` that ranking by prior decides.
+them, and among scores within ``score_tolerance`` that ranking by prior decides. When the file
+still has other errors, fixes whose edited statement now compiles go ahead of those that leave
+it broken (``_statement_still_broken``), whatever the model says. A verified
+rewrite of another language's spelling (``else if`` -> ``elif``, ``!x`` -> ``not x``: source
+``idiom``) goes first either way: its meaning is known, and a small model prefers the shorter
+``if x:`` that a deleted ``!`` leaves, which means the opposite.
 """
 
 from __future__ import annotations
@@ -128,6 +133,7 @@ class _Verified:
     text: str
     status: ParseStatus
     rank: tuple[float, ...]
+    statement_broken: bool = False  # progress only, and its own statement still fails
 
 
 class Fixer:
@@ -331,20 +337,23 @@ class Fixer:
                 old_lines, new_lines = _edited_lines(lexed, new_text, candidate.edit)
                 novelty = _novel_names(lexed, old_lines, new_lines)
                 odd = oddities(new_lines) - oddities(old_lines)
-            later = nudged = 0
+            later = nudged = broken = 0
             if not after.compiles:
                 later = -after.first_error_line
                 nudged = _nudged(error_line, after, new_text, lexed.line_count, edit_line)
+                broken = _statement_still_broken(lexed, candidate.edit)
             rank = (
                 candidate.cost + 0.5 * novelty + ODDITY_COST * odd + NUDGE_COST * nudged,
                 later,
                 candidate.edit.size,
                 abs(edit_line - error_line),
             )
-            verified.append(_Verified(candidate, new_text, after, rank))
+            verified.append(_Verified(candidate, new_text, after, rank, bool(broken)))
         verified.sort(key=lambda item: item.rank)
+        idioms = [item for item in verified if item.candidate.source == "idiom"]
+        verified = [item for item in verified if item.candidate.source != "idiom"]
         if self.scorer is None or len(verified) < 2:
-            return verified
+            return idioms + _whole_statements_first(verified)
         start, end = window
         broken = text[start:end]
         fixed_windows = [item.text[start : end + len(item.text) - len(text)] for item in verified]
@@ -356,7 +365,7 @@ class Fixer:
         rest = [item for score, item in scored if score < cutoff]
         # Among near-ties the prior decides: it knows the file's style and what code looks odd,
         # which a few nats of window likelihood do not outweigh.
-        return sorted(near, key=lambda item: item.rank) + rest
+        return idioms + _whole_statements_first(sorted(near, key=lambda item: item.rank) + rest)
 
 
 def _round_limit(status: ParseStatus, max_rounds: int) -> int:
@@ -384,6 +393,31 @@ def _chunk_may_help(
     if before.reported_first and not error.reported_first:
         return True  # an earlier error the report hid may now show: the whole file decides
     return error.lineno + chunk.first_line >= before.lineno
+
+
+def _whole_statements_first(ranked: list[_Verified]) -> list[_Verified]:
+    """Fixes that leave their own statement compiling ahead of those that do not, order kept."""
+    return [i for i in ranked if not i.statement_broken] + [i for i in ranked if i.statement_broken]
+
+
+def _statement_still_broken(lexed: LexedText, edit: TextEdit) -> bool:
+    """The edited top-level statement still fails to compile on a line the edit touched.
+
+    A fix that leaves other errors in the file is judged by what it did where it edited:
+    closing ``"Hello, " + name + "!`` after ``!`` leaves that statement whole, closing it after
+    ``"Hello`` leaves a stray ``!`` on the same line, though both move the file's first error.
+    """
+    first, last = lexed.line_of(edit.start), lexed.line_of(max(edit.end - 1, edit.start))
+    chunk = statement_chunk(lexed, first, last)
+    if edit.start < chunk.start or edit.end > chunk.end:
+        return False
+    text = lexed.text
+    edited = text[chunk.start : edit.start] + edit.new_text + text[edit.end : chunk.end]
+    error = compile_error(edited)
+    if error is None:
+        return False
+    line = chunk.first_line + error.lineno - 1
+    return first <= line <= last + edit.new_text.count("\n")
 
 
 def _window(lexed: LexedText, line: int, radius: int) -> tuple[int, int]:
