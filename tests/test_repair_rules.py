@@ -172,6 +172,16 @@ GOLDEN = {
         "def step(i):\n    i++\n    return i\n",
         "def step(i):\n    i += 1\n    return i\n",
     ),
+    # An f-string's replacement field left open: closed, not the whole string deleted.
+    "fstring_open_brace": (
+        'def hello(name, mood):\n    return f"hi {name}, you look {mood!r"\n',
+        'def hello(name, mood):\n    return f"hi {name}, you look {mood!r}"\n',
+    ),
+    # Deleting a line's last token leaves no trailing blank behind.
+    "dangling_operator": (
+        "def total(x):\n    return x +\n",
+        "def total(x):\n    return x\n",
+    ),
     # With another error earlier in the file, the string is closed where its statement becomes
     # whole (after the `!`), not after `"Hello`, which also moves the file's first error.
     "unterminated_string_after_another_error": (

@@ -139,6 +139,8 @@ def search_candidates(
         _replacements(collector, lexed, tokens, stacks, distance)
         _idioms(collector, tokens, distance, print_hint="Missing parentheses" in message)
         _strings(collector, lexed, line, tokens, distance, string_error)
+        if "f-string: expecting '}'" in message:
+            _fstring_braces(collector, tokens, distance)
         _indentation(collector, lexed, line, distance)
     _missing_nodes(collector, lexed, lines, status)
     return sorted(collector.best.values(), key=lambda c: (c.cost, c.edit.size, c.edit.start))
@@ -236,7 +238,11 @@ def _deletions(
             cost = 2.5
         else:
             continue
-        collector.add(token.start, token.end, "", cost + distance)
+        start = token.start
+        if index and index == len(tokens) - 1:  # the line's last token: no trailing blank left
+            while collector.text[start - 1] in " \t":
+                start -= 1
+        collector.add(start, token.end, "", cost + distance)
 
 
 def _doubled(tokens: list[Token], index: int) -> bool:
@@ -448,6 +454,20 @@ def _strings(
         if open_string:
             content_end = token.start + len(token.text.rstrip(" \t\f"))
             collector.add(content_end, content_end, quote, 1.0 + distance)
+
+
+def _fstring_braces(collector: _Collector, tokens: list[Token], distance: float) -> None:
+    """Close a replacement field an f-string left open (``f"hi {name"``): before the quote."""
+    for token in tokens:
+        prefix = token.text[: len(token.text) - len(token.text.lstrip("rRbBuUfF"))]
+        if token.kind != "string" or "f" not in prefix.lower():
+            continue
+        quote = token.text[len(prefix)]
+        width = 3 if token.text[len(prefix) : len(prefix) + 3] == quote * 3 else 1
+        body = token.text[len(prefix) + width : len(token.text) - width]
+        if body.replace("{{", "").count("{") > body.replace("}}", "").count("}"):
+            closing = token.end - width
+            collector.add(closing, closing, "}", 0.4 + distance)
 
 
 # Statements after which nothing more runs in the same block.
