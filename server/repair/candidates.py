@@ -348,11 +348,9 @@ def _replacements(
 IDIOM_COST = 0.3  # below every generic edit: when it parses, it is what the author meant
 DOUBLED_OPERATORS = {"&": "and", "|": "or"}
 STEPS = {"+": "+= 1", "-": "-= 1"}
-# Where a ``!`` before an operand reads as a negation (``if !done``, ``x = !ok``, ``f(!a)``);
-# elsewhere it is more likely a stray key.
-NEGATION_AFTER = frozenset(
-    {"if", "elif", "while", "and", "or", "not", "assert", "return", "(", ",", "=", "[", ":"}
-)
+# Where a ``!`` before a name reads as a negation (``if !done``, ``return !ok``); after ``(``,
+# ``,`` or ``=`` a stray ``!`` is as likely a typo, and deleting it keeps the meaning.
+NEGATION_AFTER = frozenset({"if", "elif", "while", "and", "or", "assert", "return"})
 
 
 def _idioms(collector: _Collector, tokens: list[Token], distance: float, print_hint: bool) -> None:
@@ -384,8 +382,9 @@ def _idioms(collector: _Collector, tokens: list[Token], distance: float, print_h
         last = index + 2 == len(tokens)
         if adjacent and first.text in STEPS and last and index and _is_atom_end(tokens[index - 1]):
             add(first.start, second.end, f" {STEPS[first.text]}")
-        after_word = index == 0 or tokens[index - 1].text in NEGATION_AFTER
-        if first.text == "!" and first.kind == "other" and after_word and _is_atom_start(second):
+        after_word = index > 0 and tokens[index - 1].text in NEGATION_AFTER
+        operand = second.kind == "name" and not second.is_keyword or second.text == "("
+        if first.text == "!" and first.kind == "other" and after_word and operand:
             add(first.start, second.start, "not ")
 
 
