@@ -165,3 +165,18 @@ def test_generation_pins_values_that_catch_mutants(tmp_path):
     result = generate_tests(path, "rank_words", TestGenOptions(verify=False))
     # The words of the body, in reverse: only such an input tells ``'one': 1 -> 2`` apart.
     assert "rank_words('three two one zero') == 'zero one two three'" in result.text
+
+
+def test_more_values_prefer_a_result_role_not_shown_yet(tmp_path):
+    path = tmp_path / "pick.py"
+    path.write_text("def larger(a, b):\n    return a if a > b else b\n")
+    pairs = [("3", "0"), ("1", "0"), ("2", "0"), ("4", "0"), ("0", "5")]
+    target = analyze_file(path).find("larger")
+    proposals = [Proposal(pair, origin="edge") for pair in pairs]
+    with Sandbox() as sandbox:
+        batch = sandbox.run_calls(path, "pick", [str(tmp_path)], _calls_for(target, proposals, 0))
+    observations = [Observation(i, p, batch.outcomes[i]) for i, p in enumerate(proposals)]
+    assert [o.outcome.equals_argument for o in observations] == [(0,)] * 4 + [(1,)]
+    # Four calls return `a`, one returns `b`: the one returning `b` is pinned before more `a`s.
+    chosen = [o.proposal.args for o in select(observations, target, 3)]
+    assert ("0", "5") in chosen and len(chosen) == 3

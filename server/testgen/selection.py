@@ -10,6 +10,7 @@ choice is deterministic.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -146,16 +147,22 @@ def select(
             chosen.append(observation)
             results.add(key)
     # Last, a few more exact values: each distinct result pinned is one more way for a wrong
-    # constant or operator to show. Capped below max_tests so that files stay readable.
-    for observation in usable:
-        if len(chosen) >= min(max_tests, DISTINCT_VALUE_TESTS):
+    # constant or operator to show. Capped below max_tests so that files stay readable. A
+    # result that plays a role no chosen test shows yet (equal to another argument, or to none)
+    # goes first: `larger(3, 7) == 7` before a fourth `larger(k, 0) == k`.
+    roles = Counter(o.outcome.equals_argument for o in chosen)
+    while len(chosen) < min(max_tests, DISTINCT_VALUE_TESTS):
+        fresh = [
+            o
+            for o in usable
+            if o not in chosen and o.outcome.status == "returned" and _result_key(o) not in results
+        ]
+        if not fresh:
             break
-        if observation in chosen or observation.outcome.status != "returned":
-            continue
-        key = _result_key(observation)
-        if key not in results:
-            chosen.append(observation)
-            results.add(key)
+        best = min(fresh, key=lambda o: roles[o.outcome.equals_argument])  # first: priority
+        chosen.append(best)
+        results.add(_result_key(best))
+        roles[best.outcome.equals_argument] += 1
     return sorted(chosen, key=lambda o: _priority(o, target))
 
 
