@@ -12,6 +12,12 @@ def test_describe_sources():
     assert describe_source("[]") == "empty_list"
     assert describe_source("''") == "empty_string"
     assert describe_source("'abc'") == "abc"
+    assert describe_source("'Hello, World'") == "hello_world"
+    assert describe_source("'123'") == "123"
+    assert describe_source("'a-b c'") == "a_b_c"
+    assert describe_source("'one two three four'") == "string"  # too many words to read
+    assert describe_source("'!?'") == "string"
+    assert describe_source("'x' * 30") == "value"
     assert describe_source("[1, 2, 3]") == "3_item_list"
     assert describe_source("Point(1, 2)") == "point"
     assert describe_source("1000000000") == "large_number"

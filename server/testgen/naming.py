@@ -17,6 +17,9 @@ from codegpt.server.testgen.selection import Observation
 
 MAX_NAME = 79
 _WORD = re.compile(r"[a-z][a-z0-9]{0,11}")
+# A short text of a few words or digits reads well as its slug: 'Hello, World' -> hello_world.
+_SHORT_TEXT = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+){0,2}")
+MAX_TEXT_SLUG = 20
 
 
 def snake(name: str) -> str:
@@ -49,7 +52,10 @@ def describe_source(source: str) -> str:
 
 
 def describe_value(value: object) -> str:
-    """A slug for a plain value: ``7``, ``minus_1``, ``empty_list``, ``abc``, ``3_item_list``."""
+    """A slug for a plain value: ``7``, ``minus_1``, ``empty_list``, ``hello_world``, ``string``.
+
+    A text of up to three short words or numbers reads as its slug; a longer one is ``string``.
+    """
     if value is None or isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int | float):
@@ -62,6 +68,9 @@ def describe_value(value: object) -> str:
             return "blank_string"
         if isinstance(value, str) and _WORD.fullmatch(value.lower()):
             return value.lower()
+        slug = snake(value) if isinstance(value, str) else ""
+        if len(slug) <= MAX_TEXT_SLUG and _SHORT_TEXT.fullmatch(slug):
+            return slug
         return kind
     kind = type(value).__name__
     try:
