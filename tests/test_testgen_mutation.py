@@ -180,3 +180,20 @@ def test_more_values_prefer_a_result_role_not_shown_yet(tmp_path):
     # Four calls return `a`, one returns `b`: the one returning `b` is pinned before more `a`s.
     chosen = [o.proposal.args for o in select(observations, target, 3)]
     assert ("0", "5") in chosen and len(chosen) == 3
+
+
+def test_a_passed_through_argument_is_not_pinned_once_per_type(tmp_path):
+    path = tmp_path / "peek.py"
+    path.write_text("def first(items, default=None):\n    return items[0] if items else default\n")
+    args = [("[1]",), ("[]", "0"), ("[]", "''"), ("[]", "[]"), ("[]", "2.5"), ("[]", "True"),
+            ("[]", "'x'"), ("[]", "(1,)")]  # fmt: skip
+    target = analyze_file(path).find("first")
+    proposals = [Proposal(a, origin="edge") for a in args]
+    with Sandbox() as sandbox:
+        batch = sandbox.run_calls(path, "peek", [str(tmp_path)], _calls_for(target, proposals, 0))
+    observations = [Observation(i, p, batch.outcomes[i]) for i, p in enumerate(proposals)]
+    chosen = select(observations, target, 8)
+    # Seven calls return `default` as it came, each of another type or truthiness: showing
+    # that once or twice says it; the cap on extra values (5 tests) holds.
+    assert len(chosen) <= 5
+    assert ("[1]",) in [o.proposal.args for o in chosen]

@@ -110,3 +110,17 @@ def test_containers_of_tuples_hold_tuples_and_the_body_literals():
         value = ast.literal_eval(candidate)
         assert all(isinstance(item, tuple) for item in value), candidate
     assert any("a[bc" in candidate and "'abc'" in candidate for candidate in candidates)
+
+
+def test_an_optional_collection_gets_a_non_empty_receiver():
+    source = (
+        "class Bag:\n"
+        "    def __init__(self, items=None):\n"
+        "        self.items = list(items or [])\n"
+        "\n"
+        "    def take(self):\n"
+        "        return self.items.pop()\n"
+    )
+    receivers = {p.receiver for p in propose(analyze_source(source).find("Bag.take"))}
+    # `Bag([])` would be the same empty bag as `Bag()`: the other receiver holds something.
+    assert "Bag()" in receivers and "Bag([])" not in receivers and len(receivers) == 2

@@ -362,6 +362,10 @@ def _around(comparison: Comparison, parameter: Parameter, target: FunctionTarget
     return []
 
 
+# Sources of the empty values: an instance built from one is often the same as the default one.
+EMPTY_CONTAINERS = frozenset({"None", "''", '""', "[]", "{}", "()", "set()"})
+# Sources of the values that are empty or false: a call returning one says little.
+EMPTY_SOURCES = EMPTY_CONTAINERS | {"False", "0", "0.0"}
 MAX_TEXT_LITERALS = 10  # body strings used to build inputs; more add length, not new paths
 MAX_TEXT_LITERAL_LENGTH = 20
 
@@ -754,7 +758,13 @@ def constructor_sources(class_name: str, init_parameters: Sequence[Parameter]) -
         values = parameter_candidates(parameter, fake)
         typical = _typical(parameter_type(parameter, fake), index)
         if not parameter.required:
-            other = next((v for v in values if v != parameter.default), None)
+            # The other receiver should differ in state: `Stack([1])`, not `Stack([])`, which
+            # builds the same empty instance as `Stack()` and leaves `pop` half tested. (A zero
+            # stays: `Stack(capacity=0)` is an edge worth an instance.)
+            others = [v for v in values if v != parameter.default]
+            other = next((v for v in others if v not in EMPTY_CONTAINERS), None) or next(
+                iter(others), None
+            )
             rows[0].append(None)
             rows[1].append(other)
             rows[2].append(None)

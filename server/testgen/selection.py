@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from codegpt.server.testgen.analysis import FunctionTarget
-from codegpt.server.testgen.proposals import Proposal
+from codegpt.server.testgen.proposals import EMPTY_SOURCES, Proposal
 from codegpt.server.testgen.sandbox import CallOutcome
 
 ORIGIN_RANK = {
@@ -59,7 +59,7 @@ class Observation:
             "returned",
             value.get("type", {}).get("qualname"),
             value.get("kind"),
-            source in (None, "None", "False", "0", "''", "[]", "{}", "()", "0.0", "set()"),
+            source is None or source in EMPTY_SOURCES,
         )
 
 
@@ -120,16 +120,24 @@ def select(
         chosen.append(best)
         covered |= best.outcome.arcs
     shown = {o.behaviour() for o in chosen}
+    # A result that is one of the arguments (``peek(default)``) shows the same thing whatever
+    # the argument's type: one such call per argument is enough here.
+    passed_through = {o.outcome.equals_argument for o in chosen if o.outcome.equals_argument}
     for observation in usable:
         if len(chosen) >= max_tests:
             break
         behaviour = observation.behaviour()
-        wanted = behaviour not in shown and (
-            observation.outcome.status == "returned" or _declared(observation, target)
+        role = observation.outcome.equals_argument
+        wanted = (
+            behaviour not in shown
+            and not (role and role in passed_through)
+            and (observation.outcome.status == "returned" or _declared(observation, target))
         )
         if wanted or (observation.proposal.origin == "doctest" and observation not in chosen):
             chosen.append(observation)
             shown.add(behaviour)
+            if role:
+                passed_through.add(role)
     if kills:
         add_mutant_killers(chosen, usable, kills, max_tests, target)
     # Then values right at the edges the body compares against: a test on each side of
