@@ -46,8 +46,8 @@ class CompletionSettings:
     confidence_threshold: float = field(default=-2.5, metadata=_bounds(-100.0, 0.0))
     # Budgets sized by benchmarks/bench_prompt_budget.py on the shipped model (168 cold
     # test-split positions, in process, 1 thread, results/prompt_budget.json): 320/96/48 tokens
-    # gave exact match 12.5 / edit similarity 32.8 at p50 24 ms; 256/64/32 13.7 / 34.6 at 19 ms;
-    # 192/64/32 12.5 / 34.4 at 16 ms, all within the noise of 168 positions. The small model
+    # gave exact match 12.5 / edit similarity 33.9 at p50 21 ms; 256/64/32 13.7 / 34.3 at 17 ms;
+    # 192/64/32 12.5 / 34.2 at 14 ms, all within the noise of 168 positions. The small model
     # gains nothing measurable from the longer prompt, and a cold prefill pays for every token;
     # 256 keeps more of a long function in view.
     prefix_tokens: int = field(default=256, metadata=_bounds(0, 8192))
