@@ -337,18 +337,19 @@ class Fixer:
                 old_lines, new_lines = _edited_lines(lexed, new_text, candidate.edit)
                 novelty = _novel_names(lexed, old_lines, new_lines)
                 odd = oddities(new_lines) - oddities(old_lines)
-            later = nudged = broken = 0
+            later = nudged = 0
+            statement_broken = False
             if not after.compiles:
                 later = -after.first_error_line
                 nudged = _nudged(error_line, after, new_text, lexed.line_count, edit_line)
-                broken = _statement_still_broken(lexed, candidate.edit)
+                statement_broken = _statement_still_broken(lexed, candidate.edit)
             rank = (
                 candidate.cost + 0.5 * novelty + ODDITY_COST * odd + NUDGE_COST * nudged,
                 later,
                 candidate.edit.size,
                 abs(edit_line - error_line),
             )
-            verified.append(_Verified(candidate, new_text, after, rank, bool(broken)))
+            verified.append(_Verified(candidate, new_text, after, rank, statement_broken))
         verified.sort(key=lambda item: item.rank)
         idioms = [item for item in verified if item.candidate.source == "idiom"]
         verified = [item for item in verified if item.candidate.source != "idiom"]
