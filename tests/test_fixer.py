@@ -273,12 +273,18 @@ def _model_dir() -> Path | None:
     return default_model_path()
 
 
-@pytest.mark.skipif(_model_dir() is None, reason="no bundled model (model/default/model.onnx)")
-def test_model_ranks_and_proposes_real_fixes() -> None:
+@pytest.fixture(scope="module")
+def repairer():
+    """The bundled model as the fixer's scorer and proposer (skips where it does not load)."""
+    if _model_dir() is None:
+        pytest.skip("no bundled model (model/default/model.onnx)")
     try:
-        repairer = load_model_repairer(_model_dir())
+        return load_model_repairer(_model_dir())
     except ModelUnavailable as error:
         pytest.skip(f"the model does not load here: {error}")
+
+
+def test_model_ranks_and_proposes_real_fixes(repairer) -> None:
     fixer = Fixer(FixerOptions(time_budget_s=30), scorer=repairer, proposer=repairer)
     for name in ("missing_colon", "unclosed_paren", "missing_comma", "retrun"):
         broken, _expected, _title = GOLDEN[name]
@@ -288,13 +294,8 @@ def test_model_ranks_and_proposes_real_fixes() -> None:
     assert len(scores) == 2 and all(isinstance(score, float) for score in scores)
 
 
-@pytest.mark.skipif(_model_dir() is None, reason="no bundled model (model/default/model.onnx)")
-def test_with_the_model_known_rewrites_and_whole_statements_still_win() -> None:
+def test_with_the_model_known_rewrites_and_whole_statements_still_win(repairer) -> None:
     """The model's likelihood ranks fixes, but not against a rewrite whose meaning is known."""
-    try:
-        repairer = load_model_repairer(_model_dir())
-    except ModelUnavailable as error:
-        pytest.skip(f"the model does not load here: {error}")
     fixer = Fixer(FixerOptions(time_budget_s=30), scorer=repairer, proposer=repairer)
     negated = fixer.fix("def idle(done):\n    if !done:\n        return 1\n    return 0\n")
     assert "if not done:" in negated.text

@@ -357,12 +357,7 @@ def build_corpus(config: CorpusConfig) -> dict:
         },
         "sources": {
             "manifest": str(config.manifest),
-            "stdlib": {
-                "python": platform.python_version(),
-                "include": manifest.stdlib.include,
-                "exclude": list(manifest.stdlib.exclude),
-                "only": list(manifest.stdlib.only),
-            },
+            "stdlib": manifest.stdlib.record(),
             "pypi": pypi_records(downloads),
             "local": [str(folder) for folder in locals_],
         },

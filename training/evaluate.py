@@ -28,6 +28,7 @@ from tqdm import tqdm
 from codegpt.model.fim import format_spm_prompt
 from codegpt.model.runtime import CodeModel, GenerateOptions
 from codegpt.model.tokens import END_OF_TEXT
+from codegpt.server.line_index import line_starts
 from codegpt.training.line_metrics import edit_similarity, exact_match
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ def docstring_return_tasks(documents: list[str], config: EvalConfig) -> list[Lin
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             continue
-        starts = line_offsets(text)
+        starts = line_starts(text)
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or len(node.body) != 2:
                 continue
@@ -205,15 +206,6 @@ def docstring_return_tasks(documents: list[str], config: EvalConfig) -> list[Lin
             )
     random.Random(config.seed + 1).shuffle(tasks)
     return tasks[: config.return_samples]
-
-
-def line_offsets(text: str) -> list[int]:
-    """Character offset of the start of each line (``ast`` line numbers are 1-based)."""
-    offsets = [0]
-    for index, char in enumerate(text):
-        if char == "\n":
-            offsets.append(index + 1)
-    return offsets
 
 
 def fitted_prompt(model: CodeModel, task: LineTask, with_suffix: bool, budget: int) -> list[int]:

@@ -11,7 +11,6 @@ that copy a held-out file, exactly or nearly, are dropped, so nothing leaks into
 from __future__ import annotations
 
 import json
-import platform
 import random
 import shutil
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from codegpt.training.dedup import NearDupConfig, near_copies_of
 from codegpt.training.documents import Document
 from codegpt.training.filters import FilterConfig
 from codegpt.training.shards import ShardStats, write_shard
-from codegpt.training.sources import StdlibSource, fetch_all, load_manifest
+from codegpt.training.sources import fetch_all, load_manifest
 from codegpt.training.tokenizer import load_tokenizer
 
 HELD_OUT_FILES = ("val.bin", "test.bin", "val_fim.bin", "val.jsonl", "test.jsonl")
@@ -89,17 +88,6 @@ def recorded_settings(
             f"the base manifest records settings this version cannot read: {error}"
         ) from error
     return filters, near_dup
-
-
-def stdlib_record(source: StdlibSource) -> dict | None:
-    """What of this interpreter's standard library the extension read, if any."""
-    if not source.include:
-        return None
-    return {
-        "python": platform.python_version(),
-        "exclude": list(source.exclude),
-        "only": list(source.only),
-    }
 
 
 def extend_corpus(config: ExtendConfig) -> dict:
@@ -200,7 +188,7 @@ def extend_corpus(config: ExtendConfig) -> dict:
             "manifest": str(config.manifest),
             "repeat": config.repeat,
             "seed": config.seed,
-            "stdlib": stdlib_record(manifest.stdlib),
+            "stdlib": manifest.stdlib.record() if manifest.stdlib.include else None,
             "filters": asdict(settings.filters),
             "near_dup": asdict(settings.near_dup),
             "counts": {**gathered.counts(len(added)), "held_out_copies": held_out_copies},

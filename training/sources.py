@@ -13,6 +13,7 @@ import email.parser
 import fnmatch
 import logging
 import os
+import platform
 import subprocess
 import sys
 import sysconfig
@@ -82,6 +83,15 @@ class StdlibSource:
     # When set, only paths matching one of these globs (or under a matching folder) are read:
     # ``only = ["test"]`` takes CPython's regression suite alone, for a train-only extension.
     only: tuple[str, ...] = ()
+
+    def record(self) -> dict:
+        """What was read, for a corpus manifest: this interpreter's version and the globs."""
+        return {
+            "python": platform.python_version(),
+            "include": self.include,
+            "exclude": list(self.exclude),
+            "only": list(self.only),
+        }
 
 
 @dataclass(frozen=True)
