@@ -163,6 +163,7 @@ def export_checkpoint(
             "cache_layout": CACHE_LAYOUT,
             "step": checkpoint.get("step"),
             "tokens_seen": checkpoint.get("tokens_seen"),
+            "elapsed_s": checkpoint.get("elapsed_s"),
             "val_loss": checkpoint.get("val_loss"),
         },
     }

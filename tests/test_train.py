@@ -74,6 +74,16 @@ def test_schedule_warms_up_then_decays_to_min_lr() -> None:
     assert learning_rate(config, 20, 0.5) < learning_rate(config, 20, 0.0)
 
 
+def test_a_fresh_optimizer_on_carried_counters_warms_up_to_the_cosine() -> None:
+    config = TrainConfig(learning_rate=1e-3, min_lr=1e-4, warmup_steps=10, max_steps=110)
+    cosine = learning_rate(config, 60, 0.0)
+    assert learning_rate(config, 60, 0.0, warmup_start=60) == pytest.approx(cosine / 10)
+    assert learning_rate(config, 69, 0.0, warmup_start=60) == pytest.approx(
+        learning_rate(config, 69, 0.0)
+    )
+    assert learning_rate(config, 75, 0.0, warmup_start=60) == learning_rate(config, 75, 0.0)
+
+
 def test_resume_continues_exactly_like_an_uninterrupted_run(corpus: Path, tmp_path: Path) -> None:
     """Dropout on, so RNG states must be restored too; bf16 autocast as in real runs."""
     tiny = dataclasses.replace(model_config("tiny"), dropout=0.1)
@@ -217,3 +227,47 @@ def test_training_continues_from_an_exported_model_folder(tmp_path):
     (folder / "weights.safetensors").unlink()
     with pytest.raises(CheckpointError, match="weights.safetensors is missing"):
         load_checkpoint(folder)
+
+
+def test_init_counts_carries_on_a_model_folders_step_tokens_time_and_log(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """A run continuing the shipped model reports totals, and its log goes on from the folder's."""
+    from codegpt.model.export import export_checkpoint
+
+    first = train(tiny_train_config(corpus, tmp_path / "first", max_steps=4), model_config("tiny"))
+    folder = tmp_path / "shipped"
+    export_checkpoint(tmp_path / "first" / "ckpt.pt", folder)
+    (folder / "training_metrics.csv").write_bytes((tmp_path / "first" / "metrics.csv").read_bytes())
+    saved = torch.load(tmp_path / "first" / "ckpt.pt", weights_only=False)
+
+    config = tiny_train_config(
+        corpus, tmp_path / "next", init_from=str(folder), init_counts=True, max_steps=7
+    )
+    result = train(config, model_config("tiny"))
+    assert result.step == 7
+    assert result.tokens_seen == first.tokens_seen * 7 // 4
+    with (tmp_path / "next" / "metrics.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    steps = [int(row["step"]) for row in rows]
+    assert steps[: steps.index(4) + 1] == [
+        int(r["step"]) for r in csv.DictReader((folder / "training_metrics.csv").open(newline=""))
+    ]
+    assert steps[-1] == 7 and steps == sorted(steps)
+    assert float(rows[-1]["elapsed_s"]) > saved["elapsed_s"]
+    checkpoint = torch.load(tmp_path / "next" / "ckpt.pt", weights_only=False)
+    assert checkpoint["warmup_start"] == 4 and checkpoint["step"] == 7
+
+
+def test_init_counts_needs_init_from_and_init_from_needs_its_tokenizer(
+    corpus: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match="--init_counts=true needs --init_from"):
+        train(tiny_train_config(corpus, tmp_path / "a", init_counts=True), model_config("tiny"))
+    from tiny_corpus import export_random_tiny
+
+    other = build_tiny_corpus(tmp_path / "other", vocab_size=300)
+    folder = export_random_tiny(other, tmp_path / "exported")
+    with pytest.raises(ConfigError, match="differs from"):
+        config = tiny_train_config(corpus, tmp_path / "b", init_from=str(folder))
+        train(config, model_config("tiny"))

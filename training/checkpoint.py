@@ -7,6 +7,7 @@ file + rename) so a run killed mid-save keeps its previous checkpoint.
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 from dataclasses import asdict, fields
@@ -19,6 +20,8 @@ import torch
 from codegpt.model.model_config import ModelConfig
 
 CHECKPOINT_FILE = "ckpt.pt"
+# A shipped model folder's copy of its run's metrics.csv (the loss curve's source).
+METRICS_COPY = "training_metrics.csv"
 
 
 class CheckpointError(RuntimeError):
@@ -58,8 +61,9 @@ def load_model_folder(folder: Path) -> dict[str, Any]:
     """Weights of an exported model folder (``weights.safetensors`` + ``config.json``).
 
     Lets training continue from the shipped model, whose folder holds fp16 weights rather than
-    a ``ckpt.pt``: the result has the checkpoint's ``model`` and ``model_config`` entries only
-    (no optimizer state), which is what ``--init_from`` needs.
+    a ``ckpt.pt``: the result has the checkpoint's ``model`` and ``model_config`` entries, no
+    optimizer state, which is what ``--init_from`` needs, and the counters the folder records
+    (step, tokens seen, training time; ``metrics``: its training log) for ``--init_counts``.
     """
     import json
 
@@ -71,12 +75,33 @@ def load_model_folder(folder: Path) -> dict[str, Any]:
             raise CheckpointError(f"{folder} is not a model folder: {needed.name} is missing")
     try:
         state = {key: value.float() for key, value in load_file(str(weights)).items()}
-        model_config = json.loads(config.read_text(encoding="utf-8"))["model"]
+        folder_config = json.loads(config.read_text(encoding="utf-8"))
+        model_config = folder_config["model"]
     except Exception as error:  # noqa: BLE001 - any read failure means a corrupt folder
         raise CheckpointError(f"cannot read model folder {folder}: {error}") from None
     if "lm_head.weight" not in state and "wte.weight" in state:
         state["lm_head.weight"] = state["wte.weight"]  # tied, dropped on export
-    return {"model": state, "model_config": model_config}
+    checkpoint = {"model": state, "model_config": model_config}
+    checkpoint.update(folder_counters(folder, folder_config.get("export", {})))
+    return checkpoint
+
+
+def folder_counters(folder: Path, export: dict[str, Any]) -> dict[str, Any]:
+    """Step, tokens seen and training time of an exported model, where the folder records them.
+
+    Older exports lack ``elapsed_s`` in config.json: the last row of the shipped training log
+    (``training_metrics.csv``) has it.
+    """
+    counters = {key: export[key] for key in ("step", "tokens_seen", "elapsed_s") if export.get(key)}
+    metrics = folder / METRICS_COPY
+    if metrics.is_file():
+        counters["metrics"] = metrics
+        if "elapsed_s" not in counters:
+            with metrics.open(newline="", encoding="utf-8") as handle:
+                rows = list(csv.DictReader(handle))
+            if rows and rows[-1].get("elapsed_s"):
+                counters["elapsed_s"] = float(rows[-1]["elapsed_s"])
+    return counters
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -63,6 +63,11 @@ class TrainConfig:
     # Start from the weights of this checkpoint with a fresh optimizer and schedule (fine-tuning,
     # or a new run continuing from shipped weights). Ignored with resume.
     init_from: str = ""
+    # With init_from: carry on its step, tokens seen and training time (a model folder records
+    # them, and its training_metrics.csv starts this run's metrics.csv), so a run continuing the
+    # shipped model reports totals and max_time_s counts the earlier time too, as with resume.
+    # The fresh optimizer warms up again from this run's first step.
+    init_counts: bool = False
     # bf16 autocast: AMX on Sapphire Rapids and tensor cores on GPUs run bf16 matmuls faster.
     bf16: bool = True
     # Device: "auto" picks CUDA when present.

@@ -129,6 +129,16 @@ def tokenizer_vocab_size(data_dir: Path) -> int:
     return Tokenizer.from_file(str(path)).get_vocab_size()
 
 
+def check_same_tokenizer(init_from: Path, data_dir: Path) -> None:
+    """A model folder's weights only mean something with the tokenizer they were trained on."""
+    shipped, corpus = init_from / TOKENIZER_FILE, data_dir / TOKENIZER_FILE
+    if shipped.is_file() and shipped.read_bytes() != corpus.read_bytes():
+        raise ConfigError(
+            f"{shipped} differs from {corpus}: --init_from weights need the corpus tokenized "
+            "with their tokenizer"
+        )
+
+
 def draw_offsets(rng: np.random.Generator, n_tokens: int, block_size: int, n: int) -> np.ndarray:
     """Start offsets of ``n`` random windows of block_size + 1 tokens."""
     return rng.integers(0, n_tokens - block_size - 1, size=n)
@@ -168,14 +178,24 @@ def windows(data: np.ndarray, offsets: np.ndarray, block_size: int) -> tuple[tor
     return batch[:, :-1].contiguous(), batch[:, 1:].contiguous()
 
 
-def learning_rate(config: TrainConfig, step: int, time_share: float) -> float:
-    """Warmup then cosine decay; ``time_share`` is the share of ``max_time_s`` spent (or 0)."""
+def learning_rate(
+    config: TrainConfig, step: int, time_share: float, warmup_start: int = 0
+) -> float:
+    """Warmup then cosine decay; ``time_share`` is the share of ``max_time_s`` spent (or 0).
+
+    ``warmup_start``: the step a fresh optimizer began at in a run that carries on another's
+    counters (``--init_counts``); the cosine's value there is reached by a linear warmup.
+    """
     if step < config.warmup_steps:
         return config.learning_rate * (step + 1) / config.warmup_steps
     by_steps = (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps)
     progress = min(1.0, max(by_steps, time_share))
     coefficient = 0.5 * (1.0 + math.cos(math.pi * progress))
-    return config.min_lr + coefficient * (config.learning_rate - config.min_lr)
+    lr = config.min_lr + coefficient * (config.learning_rate - config.min_lr)
+    since = step - warmup_start
+    if warmup_start and since < config.warmup_steps:
+        return lr * (since + 1) / config.warmup_steps
+    return lr
 
 
 def unwrap(model: torch.nn.Module) -> GPT:
@@ -270,6 +290,10 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
             f"--vocab_size={model_config.vocab_size} is smaller than the tokenizer's {vocab} "
             f"tokens in {data_dir / TOKENIZER_FILE}"
         )
+    if config.init_counts and not config.init_from:
+        raise ConfigError("--init_counts=true needs --init_from=CHECKPOINT_OR_MODEL_FOLDER")
+    if config.init_from:
+        check_same_tokenizer(Path(config.init_from), data_dir)
     block_size = model_config.block_size
     train_data = load_tokens(train_path)
     val_sets = {}
@@ -298,6 +322,8 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
     model = GPT(model_config).to(device)
     flops_per_token = model.flops_per_token(block_size)  # before FSDP shards the parameters
     step, tokens_seen, elapsed_before = 0, 0, 0.0
+    warmup_start = 0
+    earlier_metrics: Path | None = None
     last_val = None
     checkpoint_path = out_dir / CHECKPOINT_FILE
     checkpoint = None
@@ -308,10 +334,18 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
         tokens_seen = checkpoint["tokens_seen"]
         elapsed_before = checkpoint["elapsed_s"]
         last_val = checkpoint.get("val_loss")
+        warmup_start = checkpoint.get("warmup_start", 0)
     elif config.init_from:
         init = load_checkpoint(Path(config.init_from))
         check_compatible(init, model_config, Path(config.init_from))
         model.load_state_dict(init["model"])
+        if config.init_counts:
+            step = warmup_start = int(init.get("step") or 0)
+            tokens_seen = int(init.get("tokens_seen") or 0)
+            elapsed_before = float(init.get("elapsed_s") or 0.0)
+            last_val = init.get("val_loss")
+            beside = Path(config.init_from).parent / METRICS_FILE
+            earlier_metrics = init.get("metrics") or (beside if beside.is_file() else None)
         del init
 
     if config.fsdp:
@@ -363,7 +397,11 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
         out_dir.mkdir(parents=True, exist_ok=True)
         if not (config.resume and metrics_path.is_file()):
             with metrics_path.open("w", newline="") as f:
-                csv.writer(f).writerow(METRICS_FIELDS)
+                writer = csv.DictWriter(f, METRICS_FIELDS, extrasaction="ignore")
+                writer.writeheader()
+                if earlier_metrics is not None:  # --init_counts: the log goes on from there
+                    with earlier_metrics.open(newline="") as earlier:
+                        writer.writerows(csv.DictReader(earlier))
         params = unwrap(model).num_params() if not config.fsdp else GPT(model_config).num_params()
         logger.info(
             "training %.2fM parameters on %d processes (%s), %d tokens/step, from step %d",
@@ -410,6 +448,7 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
                 "tokens_seen": tokens_seen,
                 "elapsed_s": elapsed_now_value,
                 "val_loss": val_loss,
+                "warmup_start": warmup_start,
                 "rng": rng_states(batch_rng),
                 "model_config": asdict(model_config),
                 "train_config": asdict(config),
@@ -471,7 +510,7 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
                         "val_mix_loss": (
                             f"{losses['val_mix_loss']:.4f}" if "val_mix_loss" in losses else ""
                         ),
-                        "lr": f"{learning_rate(config, step, time_share):.3e}",
+                        "lr": f"{learning_rate(config, step, time_share, warmup_start):.3e}",
                         "tokens_per_s": f"{tokens_per_s:.0f}",
                         "elapsed_s": f"{elapsed_now_value:.1f}",
                         "mfu": mfu_cell(tokens_per_s),
@@ -482,7 +521,7 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
         if finished:
             break
         # ------------------------------------------------------------ one optimizer step
-        lr = learning_rate(config, step, time_share)
+        lr = learning_rate(config, step, time_share, warmup_start)
         for group in optimizer.param_groups:
             group["lr"] = lr
         offsets = draw_offsets(
