@@ -271,3 +271,23 @@ def test_init_counts_needs_init_from_and_init_from_needs_its_tokenizer(
     with pytest.raises(ConfigError, match="differs from"):
         config = tiny_train_config(corpus, tmp_path / "b", init_from=str(folder))
         train(config, model_config("tiny"))
+
+
+def test_validation_windows_follow_eval_seed_not_the_training_seed(corpus: Path) -> None:
+    """A continuation trained with a new seed logs val losses on the earlier runs' windows."""
+    import contextlib
+
+    from codegpt.model.gpt import GPT
+    from codegpt.training.train import estimate_loss, load_tokens
+
+    torch.manual_seed(0)
+    model = GPT(model_config("tiny"))
+    data = load_tokens(corpus / "val.bin")
+    block = model_config("tiny").block_size
+
+    def loss(**overrides: int) -> float:
+        config = dataclasses.replace(TrainConfig(), batch_size=2, eval_iters=2, **overrides)
+        return estimate_loss(model, data, config, block, contextlib.nullcontext, "cpu")
+
+    assert loss(seed=1) == loss(seed=2)
+    assert loss(seed=1) != loss(seed=1, eval_seed=7)

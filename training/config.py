@@ -53,6 +53,10 @@ class TrainConfig:
     eval_interval: int = 100
     # Batches per validation estimate (each of val.bin and val_fim.bin).
     eval_iters: int = 10
+    # Seed of the validation windows, apart from ``seed``: a run with another training seed
+    # (a continuation drawing fresh batches) reports losses on the same windows as the runs
+    # before it, so the logged curve stays one curve.
+    eval_seed: int = 1337
     # Progress-bar/CSV log interval in steps.
     log_interval: int = 10
     # Save ckpt.pt at every evaluation (and at the end).

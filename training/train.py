@@ -248,8 +248,8 @@ def estimate_loss(
     autocast: Any,
     device: str,
 ) -> float:
-    """Mean loss over ``eval_iters`` fixed windows (the same ones at every evaluation)."""
-    rng = np.random.default_rng(config.seed)
+    """Mean loss over ``eval_iters`` fixed windows (the same ones at every evaluation and run)."""
+    rng = np.random.default_rng(config.eval_seed)
     losses = []
     model.eval()
     for _ in range(config.eval_iters):
