@@ -156,6 +156,37 @@ GOLDEN = {
         'def greet(name):\n    print "hello", name  # say it\n',
         'def greet(name):\n    print("hello", name)  # say it\n',
     ),
+    # Python 2's print over a continuation line is rewritten whole; its trailing comma (no
+    # newline) becomes end=" ", as 2to3 writes it.
+    "print_statement_continued": (
+        'def report(total, count):\n    print "total:", total, \\\n        "count:", count\n'
+        "    return total\n",
+        'def report(total, count):\n    print("total:", total, \\\n        "count:", count)\n'
+        "    return total\n",
+    ),
+    "print_trailing_comma": (
+        "def row(cells):\n    for cell in cells:\n        print cell,\n    print\n",
+        'def row(cells):\n    for cell in cells:\n        print(cell, end=" ")\n    print\n',
+    ),
+    "print_then_semicolon": (
+        "def shout(word):\n    print word.upper(); return word\n",
+        "def shout(word):\n    print(word.upper()); return word\n",
+    ),
+    # A try without a handler gets the one clause that keeps its behaviour, after the body
+    # (a nested try that has its handler is passed over; the body's comment stays in it).
+    "try_without_handler": (
+        "def parse(text):\n    try:\n        try:\n            value = int(text)\n"
+        "        except ValueError:\n            value = 0\n        # done\n\n    return value\n",
+        "def parse(text):\n    try:\n        try:\n            value = int(text)\n"
+        "        except ValueError:\n            value = 0\n        # done\n    finally:\n"
+        "        pass\n\n    return value\n",
+    ),
+    "try_misspelled_except": (
+        "def load(path):\n    try:\n        return open(path).read()\n    excpet OSError:\n"
+        "        return ''\n",
+        "def load(path):\n    try:\n        return open(path).read()\n    except OSError:\n"
+        "        return ''\n",
+    ),
     "double_ampersand": (
         "def both(a, b):\n    if a&&b:\n        return 1\n    return 0\n",
         "def both(a, b):\n    if a and b:\n        return 1\n    return 0\n",

@@ -137,7 +137,7 @@ def search_candidates(
         _punctuation(collector, tokens, next_first, stacks, distance, comma_hint)
         _deletions(collector, tokens, stacks, distance, on_error_line=line == error_line)
         _replacements(collector, lexed, tokens, stacks, distance)
-        _idioms(collector, tokens, distance, print_hint="Missing parentheses" in message)
+        _idioms(collector, lexed, tokens, distance, print_hint="Missing parentheses" in message)
         _strings(collector, lexed, line, tokens, distance, string_error)
         if "f-string: expecting '}'" in message:
             _fstring_braces(collector, tokens, distance)
@@ -313,6 +313,71 @@ def closers_on_own_line(lexed: LexedText, status: ParseStatus) -> list[Candidate
     return [Candidate(TextEdit(end, end, newline + indent + closer), cost + 0.1)]
 
 
+HANDLER_COST = 1.2  # above a misspelled or misplaced ``except``, which the search restores
+
+
+def missing_handler(lexed: LexedText, status: ParseStatus) -> list[Candidate]:
+    """Close a ``try`` that has no ``except`` or ``finally`` with ``finally: pass``.
+
+    Which exceptions the author meant to catch is a guess; an empty ``finally`` is the one
+    clause that keeps what the block does (errors still propagate) and leaves an obvious place
+    to write the handler. It goes after the ``try`` body's last line, at the ``try``'s level.
+    """
+    error = status.compile_error
+    if error is None or "expected 'except' or 'finally'" not in error.message:
+        return []
+    found = _open_try(lexed, min(error.lineno, lexed.line_count) - 1)
+    if found is None:
+        return []
+    header, last = found
+    indent = lexed.indent_of(header)
+    end = lexed.line_span(last)[1]
+    newline = "\r\n" if lexed.text[end : end + 2] == "\r\n" else "\n"
+    if last == header:  # ``try: x = 1`` on one line
+        clause = f"{newline}{indent}finally: pass"
+    else:
+        body_indent = lexed.indent_of(last)
+        unit = body_indent[len(indent) :] if body_indent.startswith(indent) else ""
+        clause = f"{newline}{indent}finally:{newline}{indent}{unit or '    '}pass"
+    note = "add 'finally: pass' to the try block (keeps its behaviour)"
+    return [Candidate(TextEdit(end, end, clause), HANDLER_COST, note=note)]
+
+
+def _open_try(lexed: LexedText, line: int) -> tuple[int, int] | None:
+    """The nearest ``try`` header at or above ``line`` with no clause after its body.
+
+    Returns the header line and its body's last line; a ``try`` whose body is followed by an
+    ``except`` or ``finally`` at its level is complete (a nested one, say) and is passed over.
+    """
+    for header in range(line, max(-1, line - 400), -1):
+        tokens = lexed.line_tokens(header)
+        if not (len(tokens) > 1 and tokens[0].text == "try" and tokens[1].text == ":"):
+            continue
+        width = _width(lexed.indent_of(header))
+        last, following = header, None
+        for later in range(header + 1, lexed.line_count):
+            if not lexed.line_text(later).strip():
+                continue
+            deeper = _width(lexed.indent_of(later)) > width
+            if lexed.is_blank(later):  # a comment: the body's when indented like it
+                last = later if deeper else last
+                continue
+            if not lexed.line_tokens(later):  # inside a multi-line string of the body
+                last = later
+                continue
+            if not deeper:
+                following = later
+                break
+            last = later
+        clause = following is not None and lexed.line_tokens(following)[0].text in (
+            "except",
+            "finally",
+        )
+        if not clause or _width(lexed.indent_of(following)) != width:
+            return header, last
+    return None
+
+
 def _closers_on_own_lines(lexed: LexedText) -> bool:
     """Whether this file closes multi-line brackets on lines of their own (black's style)."""
     return any(
@@ -353,7 +418,13 @@ STEPS = {"+": "+= 1", "-": "-= 1"}
 NEGATION_AFTER = frozenset({"if", "elif", "while", "and", "or", "assert", "return"})
 
 
-def _idioms(collector: _Collector, tokens: list[Token], distance: float, print_hint: bool) -> None:
+def _idioms(
+    collector: _Collector,
+    lexed: LexedText,
+    tokens: list[Token],
+    distance: float,
+    print_hint: bool,
+) -> None:
     """Other languages' spellings on one line, rewritten the Python way."""
     text = collector.text
     cost = IDIOM_COST + distance
@@ -363,15 +434,10 @@ def _idioms(collector: _Collector, tokens: list[Token], distance: float, print_h
 
     if len(tokens) >= 2 and [t.text for t in tokens[:2]] == ["else", "if"]:
         add(tokens[0].start, tokens[1].end, "elif")
-    if (
-        len(tokens) >= 2
-        and tokens[0].text in ("print", "exec")
-        and tokens[1].text != "("
-        and _is_atom_start(tokens[1])
-    ):
-        arguments = text[tokens[1].start : tokens[-1].end]
-        start, end = tokens[0].end, tokens[-1].end
-        add(start, end, f"({arguments})", cost - (0.1 if print_hint else -0.3))
+    statement = _python2_statement(lexed, tokens)
+    if statement is not None:
+        start, end, call = statement
+        add(start, end, call, cost - (0.1 if print_hint else -0.3))
     for index, (first, second) in enumerate(zip(tokens, tokens[1:], strict=False)):
         adjacent = first.end == second.start and first.text == second.text
         if adjacent and first.kind == "op" and first.text in DOUBLED_OPERATORS:
@@ -386,6 +452,24 @@ def _idioms(collector: _Collector, tokens: list[Token], distance: float, print_h
         operand = second.kind == "name" and not second.is_keyword or second.text == "("
         if first.text == "!" and first.kind == "other" and after_word and operand:
             add(first.start, second.start, "not ")
+
+
+def _python2_statement(lexed: LexedText, tokens: list[Token]) -> tuple[int, int, str] | None:
+    """``print x, y`` / ``exec code`` rewritten as the call 2to3 writes: (start, end, new text).
+
+    The span runs from after the keyword over the whole logical line, continuation lines
+    included. A trailing comma (no newline in Python 2) becomes ``end=" "``, so the rewrite
+    keeps what the statement did. (``print >>f, x`` parses in Python 3: not ours to fix.)
+    """
+    if len(tokens) < 2 or tokens[0].text not in ("print", "exec"):
+        return None
+    if tokens[1].text == "(" or not _is_atom_start(tokens[1]):
+        return None
+    start, end = tokens[0].end, lexed.statement_end(tokens[1].start)
+    arguments = lexed.text[tokens[1].start : end]
+    if tokens[0].text == "print" and arguments.endswith(","):
+        arguments = arguments[:-1].rstrip() + ', end=" "'
+    return start, end, f"({arguments})"
 
 
 def _keyword_guesses(token: Token, lexed: LexedText, first: bool) -> Iterable[tuple[str, float]]:

@@ -32,6 +32,7 @@ from codegpt.server.repair.candidates import (
     Candidate,
     closers_on_own_line,
     doubled_openers,
+    missing_handler,
     search_candidates,
 )
 from codegpt.server.repair.chunks import Chunk, statement_chunk
@@ -260,11 +261,13 @@ class Fixer:
         line_count = lexed.line_count
         spans = [lexed.line_of(c.edit.start) for c in candidates] or [error_line]
         chunk = statement_chunk(lexed, min(*spans, error_line), max(*spans, error_line))
+        structural = missing_handler(lexed, status)
         if status.compile_error and "never closed" in status.compile_error.message:
             last_line = lexed.line_of(max(chunk.end - 1, chunk.start))
-            candidates = candidates + doubled_openers(lexed, error_line, last_line)
-            candidates += closers_on_own_line(lexed, status)
-            candidates.sort(key=lambda c: (c.cost, c.edit.size))
+            structural += doubled_openers(lexed, error_line, last_line)
+            structural += closers_on_own_line(lexed, status)
+        if structural:
+            candidates = sorted(candidates + structural, key=lambda c: (c.cost, c.edit.size))
         for checks, candidate in enumerate(candidates):
             # A fix that makes the file parse beats any that only moves the error, so a
             # progress-only find widens the search more than a full fix does.

@@ -147,6 +147,31 @@ class LexedText:
         tokens = self.line_tokens(line)
         return tokens[-1].end if tokens else self.line_span(line)[0]
 
+    def statement_end(self, offset: int, max_lines: int = 20) -> int:
+        """End of the logical line running on from ``offset``: a statement to rewrite whole.
+
+        It runs past backslash continuations and line breaks inside brackets, up to a line break
+        outside brackets or a ``;``; the result is the end of its last significant token. A
+        bracket that is never closed would swallow the file, so at most ``max_lines`` lines.
+        """
+        index = bisect.bisect_left(self._token_starts, offset)
+        last_line = self.line_of(offset) + max_lines - 1
+        depth = 0
+        end = offset
+        for token in self.tokens[index:]:
+            if token.kind == "newline" and (depth <= 0 or self.line_of(token.start) >= last_line):
+                break
+            if token.kind == "op":
+                if token.text in OPENING:
+                    depth += 1
+                elif token.text in CLOSING:
+                    depth -= 1
+                elif token.text == ";" and depth <= 0:
+                    break
+            if token.significant:
+                end = token.end
+        return end
+
     @cached_property
     def indent_widths(self) -> dict[int, int]:
         """How many code lines start at each indentation width (tabs to 8 columns)."""
