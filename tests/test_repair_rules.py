@@ -172,6 +172,10 @@ GOLDEN = {
         "def shout(word):\n    print word.upper(); return word\n",
         "def shout(word):\n    print(word.upper()); return word\n",
     ),
+    "exec_in_namespace": (
+        "def run(source, scope):\n    exec source in scope\n    return scope\n",
+        "def run(source, scope):\n    exec(source, scope)\n    return scope\n",
+    ),
     # A try without a handler gets the one clause that keeps its behaviour, after the body
     # (a nested try that has its handler is passed over; the body's comment stays in it).
     "try_without_handler": (

@@ -459,7 +459,8 @@ def _python2_statement(lexed: LexedText, tokens: list[Token]) -> tuple[int, int,
 
     The span runs from after the keyword over the whole logical line, continuation lines
     included. A trailing comma (no newline in Python 2) becomes ``end=" "``, so the rewrite
-    keeps what the statement did. (``print >>f, x`` parses in Python 3: not ours to fix.)
+    keeps what the statement did, and so does ``exec code in ns`` -> ``exec(code, ns)``.
+    (``print >>f, x`` parses in Python 3: not ours to fix.)
     """
     if len(tokens) < 2 or tokens[0].text not in ("print", "exec"):
         return None
@@ -469,7 +470,24 @@ def _python2_statement(lexed: LexedText, tokens: list[Token]) -> tuple[int, int,
     arguments = lexed.text[tokens[1].start : end]
     if tokens[0].text == "print" and arguments.endswith(","):
         arguments = arguments[:-1].rstrip() + ', end=" "'
+    namespaces = _top_level_in(tokens) if tokens[0].text == "exec" else None
+    if namespaces is not None and namespaces.end < end:
+        code = lexed.text[tokens[1].start : namespaces.start].rstrip()
+        arguments = f"{code}, {lexed.text[namespaces.end : end].strip()}"
     return start, end, f"({arguments})"
+
+
+def _top_level_in(tokens: list[Token]) -> Token | None:
+    """The ``in`` of ``exec code in ns`` on the statement's line, outside brackets."""
+    depth = 0
+    for token in tokens[2:]:
+        if token.kind == "op" and token.text in OPENING:
+            depth += 1
+        elif token.kind == "op" and token.text in CLOSING:
+            depth -= 1
+        elif depth == 0 and token.text == "in" and token.kind == "name":
+            return token
+    return None
 
 
 def _keyword_guesses(token: Token, lexed: LexedText, first: bool) -> Iterable[tuple[str, float]]:
