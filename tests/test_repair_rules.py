@@ -185,6 +185,12 @@ GOLDEN = {
         "        except ValueError:\n            value = 0\n        # done\n    finally:\n"
         "        pass\n\n    return value\n",
     ),
+    "try_without_handler_tabs": (
+        'def read(path):\n\ttry:\n\t\tdata = open(path).read()\n\t\ttext = """\nend\n"""\n'
+        "\treturn data\n",
+        'def read(path):\n\ttry:\n\t\tdata = open(path).read()\n\t\ttext = """\nend\n"""\n'
+        "\tfinally:\n\t\tpass\n\treturn data\n",
+    ),
     "try_misspelled_except": (
         "def load(path):\n    try:\n        return open(path).read()\n    excpet OSError:\n"
         "        return ''\n",

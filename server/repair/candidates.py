@@ -329,31 +329,31 @@ def missing_handler(lexed: LexedText, status: ParseStatus) -> list[Candidate]:
     found = _open_try(lexed, min(error.lineno, lexed.line_count) - 1)
     if found is None:
         return []
-    header, last = found
+    header, first, last = found
     indent = lexed.indent_of(header)
     end = lexed.line_span(last)[1]
     newline = "\r\n" if lexed.text[end : end + 2] == "\r\n" else "\n"
-    if last == header:  # ``try: x = 1`` on one line
+    if first is None:  # ``try: x = 1`` on one line
         clause = f"{newline}{indent}finally: pass"
-    else:
-        body_indent = lexed.indent_of(last)
-        unit = body_indent[len(indent) :] if body_indent.startswith(indent) else ""
-        clause = f"{newline}{indent}finally:{newline}{indent}{unit or '    '}pass"
+    else:  # the body's own indentation, so a tab-indented file stays tab-indented
+        clause = f"{newline}{indent}finally:{newline}{lexed.indent_of(first)}pass"
     note = "add 'finally: pass' to the try block (keeps its behaviour)"
     return [Candidate(TextEdit(end, end, clause), HANDLER_COST, note=note)]
 
 
-def _open_try(lexed: LexedText, line: int) -> tuple[int, int] | None:
+def _open_try(lexed: LexedText, line: int) -> tuple[int, int | None, int] | None:
     """The nearest ``try`` header at or above ``line`` with no clause after its body.
 
-    Returns the header line and its body's last line; a ``try`` whose body is followed by an
-    ``except`` or ``finally`` at its level is complete (a nested one, say) and is passed over.
+    Returns the header line and its body's first code line (None for ``try: x``) and last line;
+    a ``try`` whose body is followed by an ``except`` or ``finally`` at its level is complete
+    (a nested one, say) and is passed over.
     """
     for header in range(line, max(-1, line - 400), -1):
         tokens = lexed.line_tokens(header)
         if not (len(tokens) > 1 and tokens[0].text == "try" and tokens[1].text == ":"):
             continue
         width = _width(lexed.indent_of(header))
+        first: int | None = None
         last, following = header, None
         for later in range(header + 1, lexed.line_count):
             if not lexed.line_text(later).strip():
@@ -368,13 +368,14 @@ def _open_try(lexed: LexedText, line: int) -> tuple[int, int] | None:
             if not deeper:
                 following = later
                 break
+            first = later if first is None else first
             last = later
         clause = following is not None and lexed.line_tokens(following)[0].text in (
             "except",
             "finally",
         )
         if not clause or _width(lexed.indent_of(following)) != width:
-            return header, last
+            return header, first, last
     return None
 
 
