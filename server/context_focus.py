@@ -147,10 +147,16 @@ def _statement_at_or_before(data: bytes, byte_offset: int) -> int:
 
 
 def _statement_at_or_after(data: bytes, byte_offset: int) -> int:
-    """The start of the first top-level definition from ``byte_offset`` on, or a line start."""
+    """The start of the first top-level definition from ``byte_offset`` on, or a line start.
+
+    With none before the end of the text, the end: the last statement stays whole rather than
+    cut at a line start (a class cut in two parses as errors).
+    """
     for match in _TOP_LEVEL_START.finditer(data, byte_offset, byte_offset + SNAP_BYTES):
         if _statement_start(data, match.start()) == match.start():  # not a decorated def's line
             return match.start()
+    if byte_offset + SNAP_BYTES >= len(data):
+        return len(data)
     if _line_start(data, byte_offset) == byte_offset:
         return byte_offset
     newline = data.find(b"\n", byte_offset)

@@ -90,6 +90,20 @@ def test_region_edges_are_top_level_statement_starts(huge_text: str):
                 assert not previous_line.startswith(b"@")  # a decorated definition stays whole
 
 
+def test_a_region_ending_in_the_last_definition_runs_to_the_end_of_the_text():
+    """No top-level start between the window's end and the text's: the last class stays whole."""
+    head = "def first():\n    pass\n\n" * 6000 + "class Last:\n"
+    cursor = len(head) + 1_000
+    window_end = cursor // 65_536 * 65_536 + 2 * 65_536
+    methods = []
+    while len(head) + sum(map(len, methods)) < window_end + 30_000:
+        methods.append(f"    def m{len(methods)}(self):\n        return {len(methods)}\n\n")
+    data = (head + "".join(methods)).encode()
+    region = parse_region(data, cursor)
+    assert region.end == len(data) - 1
+    assert not parse(data[region.start : region.end + 1].decode()).root_node.has_error
+
+
 def test_focus_context_matches_the_full_tree_and_moves_with_the_cursor(huge_text: str):
     document = Document("file:///huge.py", huge_text)
     rng = random.Random(1)
