@@ -12,7 +12,13 @@ import pytest
 from codegpt.server.completion.service import document_view
 from codegpt.server.context import ContextBudget, CursorContext, extract_context_at_offset
 from codegpt.server.context_definitions import DefinitionQuery
-from codegpt.server.context_focus import LARGE_DOCUMENT_CHARS, parse_region
+from codegpt.server.context_focus import (
+    FOCUS_BLOCK_BYTES,
+    FOCUS_BYTES,
+    LARGE_DOCUMENT_CHARS,
+    SNAP_BYTES,
+    parse_region,
+)
 from codegpt.server.documents import Document, FocusTree, TextChange
 from codegpt.server.parsing import new_parser, parse
 
@@ -94,9 +100,9 @@ def test_a_region_ending_in_the_last_definition_runs_to_the_end_of_the_text():
     """No top-level start between the window's end and the text's: the last class stays whole."""
     head = "def first():\n    pass\n\n" * 6000 + "class Last:\n"
     cursor = len(head) + 1_000
-    window_end = cursor // 65_536 * 65_536 + 2 * 65_536
+    window_end = cursor // FOCUS_BLOCK_BYTES * FOCUS_BLOCK_BYTES + FOCUS_BLOCK_BYTES + FOCUS_BYTES
     methods = []
-    while len(head) + sum(map(len, methods)) < window_end + 30_000:
+    while len(head) + sum(map(len, methods)) < window_end + SNAP_BYTES // 2:
         methods.append(f"    def m{len(methods)}(self):\n        return {len(methods)}\n\n")
     data = (head + "".join(methods)).encode()
     region = parse_region(data, cursor)

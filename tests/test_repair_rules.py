@@ -191,6 +191,11 @@ GOLDEN = {
         'def read(path):\n\ttry:\n\t\tdata = open(path).read()\n\t\ttext = """\nend\n"""\n'
         "\tfinally:\n\t\tpass\n\treturn data\n",
     ),
+    "try_without_handler_crlf": (
+        "def close(handle):\r\n    try:\r\n        handle.flush()\r\n    handle.close()\r\n",
+        "def close(handle):\r\n    try:\r\n        handle.flush()\r\n    finally:\r\n"
+        "        pass\r\n    handle.close()\r\n",
+    ),
     "try_misspelled_except": (
         "def load(path):\n    try:\n        return open(path).read()\n    excpet OSError:\n"
         "        return ''\n",

@@ -309,7 +309,7 @@ def closers_on_own_line(lexed: LexedText, status: ParseStatus) -> list[Candidate
             return [Candidate(TextEdit(end, end, closer), cost)]
         return [Candidate(TextEdit(start, end, indent + closer), cost)]
     end = lexed.line_span(last)[1]
-    newline = "\r\n" if lexed.text[end : end + 2] == "\r\n" else "\n"
+    newline = lexed.line_break(last)
     return [Candidate(TextEdit(end, end, newline + indent + closer), cost + 0.1)]
 
 
@@ -332,7 +332,7 @@ def missing_handler(lexed: LexedText, status: ParseStatus) -> list[Candidate]:
     header, first, last = found
     indent = lexed.indent_of(header)
     end = lexed.line_span(last)[1]
-    newline = "\r\n" if lexed.text[end : end + 2] == "\r\n" else "\n"
+    newline = lexed.line_break(last)
     if first is None:  # ``try: x = 1`` on one line
         clause = f"{newline}{indent}finally: pass"
     else:  # the body's own indentation, so a tab-indented file stays tab-indented

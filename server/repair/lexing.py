@@ -120,6 +120,11 @@ class LexedText:
             end -= 1
         return start, end
 
+    def line_break(self, line: int) -> str:
+        """The line break ending ``line`` (LF for the last): inserted lines match the file's."""
+        end = self.line_span(line)[1]
+        return "\r\n" if self.text[end : end + 2] == "\r\n" else "\n"
+
     def line_text(self, line: int) -> str:
         """The line without its break."""
         start, end = self.line_span(line)
