@@ -176,6 +176,11 @@ GOLDEN = {
         "def run(source, scope):\n    exec source in scope\n    return scope\n",
         "def run(source, scope):\n    exec(source, scope)\n    return scope\n",
     ),
+    # The ``in`` on a continuation line still names the namespace (not ``exec(code in ns)``).
+    "exec_in_namespace_continued": (
+        "def run(name, scope):\n    exec load(name,\n              'exec') in scope\n    return\n",
+        "def run(name, scope):\n    exec(load(name,\n              'exec'), scope)\n    return\n",
+    ),
     # A try without a handler gets the one clause that keeps its behaviour, after the body
     # (a nested try that has its handler is passed over; the body's comment stays in it).
     "try_without_handler": (

@@ -471,17 +471,18 @@ def _python2_statement(lexed: LexedText, tokens: list[Token]) -> tuple[int, int,
     arguments = lexed.text[tokens[1].start : end]
     if tokens[0].text == "print" and arguments.endswith(","):
         arguments = arguments[:-1].rstrip() + ', end=" "'
-    namespaces = _top_level_in(tokens) if tokens[0].text == "exec" else None
+    statement = lexed.tokens_between(tokens[1].start, end) if tokens[0].text == "exec" else []
+    namespaces = _top_level_in(statement)
     if namespaces is not None and namespaces.end < end:
         code = lexed.text[tokens[1].start : namespaces.start].rstrip()
         arguments = f"{code}, {lexed.text[namespaces.end : end].strip()}"
     return start, end, f"({arguments})"
 
 
-def _top_level_in(tokens: list[Token]) -> Token | None:
-    """The ``in`` of ``exec code in ns`` on the statement's line, outside brackets."""
+def _top_level_in(statement: list[Token]) -> Token | None:
+    """The ``in`` of ``exec code in ns`` outside brackets; ``statement`` starts at ``code``."""
     depth = 0
-    for token in tokens[2:]:
+    for token in statement[1:]:
         if token.kind == "op" and token.text in OPENING:
             depth += 1
         elif token.kind == "op" and token.text in CLOSING:

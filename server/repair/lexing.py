@@ -147,6 +147,12 @@ class LexedText:
         last = bisect.bisect_right(self._token_starts, end)
         return [token for token in self.tokens[first:last] if token.significant]
 
+    def tokens_between(self, start: int, end: int) -> list[Token]:
+        """Significant tokens starting in ``[start, end)``: a statement over several lines."""
+        first = bisect.bisect_left(self._token_starts, start)
+        last = bisect.bisect_left(self._token_starts, end)
+        return [token for token in self.tokens[first:last] if token.significant]
+
     def code_end(self, line: int) -> int:
         """Offset just after the last significant token starting on ``line`` (else line start)."""
         tokens = self.line_tokens(line)
