@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -20,18 +19,9 @@ import torch
 
 from codegpt.model.configs import model_config
 from codegpt.model.gpt import GPT
+from codegpt.training.hardware import cpu_flags, cpu_name
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def cpu_flags() -> set[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
 
 
 def estimated_peak_flops(threads: int, bf16: bool) -> tuple[float, str]:
@@ -87,6 +77,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument(
+        "--out", type=Path, help="JSON path (default results/bench_training_CONFIG.json)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rows = []
@@ -104,13 +97,14 @@ def main() -> None:
         "benchmark": "training",
         "config": args.config,
         "threads": args.threads,
-        "machine": platform.processor() or platform.machine(),
+        "machine": cpu_name(),
         "cpu_count": os.cpu_count(),
         "torch": torch.__version__,
         "results": rows,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"bench_training_{args.config}.json"
+    out = args.out or RESULTS / f"bench_training_{args.config}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out}")
 

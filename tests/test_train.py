@@ -29,7 +29,7 @@ def test_overrides_reach_both_configs() -> None:
         ["--n_layer=3", "--max_time_s=3600", "--bf16=false", "--out_dir=runs/x", "--dropout=0.1"],
     )
     assert model_cfg.n_layer == 3 and model_cfg.dropout == 0.1
-    assert train_config.max_time_s == 3600.0 and train_config.bf16 is False
+    assert train_config.max_time_s == 3600.0 and train_config.bf16 == "false"
     assert train_config.out_dir == "runs/x"
 
 
@@ -38,7 +38,7 @@ def test_overrides_reach_both_configs() -> None:
     [
         ("--n_layers=3", "unknown config key --n_layers"),
         ("--n_layer=three", "--n_layer expects int, got 'three'"),
-        ("--bf16=maybe", "--bf16 expects true or false"),
+        ("--bf16=maybe", "--bf16 expects auto, true or false"),
         ("--learning_rate=fast", "--learning_rate expects float"),
         ("n_layer=3", "expected --key=value"),
     ],
@@ -87,7 +87,7 @@ def test_a_fresh_optimizer_on_carried_counters_warms_up_to_the_cosine() -> None:
 def test_resume_continues_exactly_like_an_uninterrupted_run(corpus: Path, tmp_path: Path) -> None:
     """Dropout on, so RNG states must be restored too; bf16 autocast as in real runs."""
     tiny = dataclasses.replace(model_config("tiny"), dropout=0.1)
-    common = dict(max_steps=12, eval_interval=4, bf16=True)
+    common = dict(max_steps=12, eval_interval=4, bf16="true")
     straight = train(tiny_train_config(corpus, tmp_path / "straight", **common), tiny)
     first = train(
         tiny_train_config(corpus, tmp_path / "resumed", stop_after_steps=6, **common), tiny

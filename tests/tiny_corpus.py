@@ -67,7 +67,7 @@ def build_tiny_corpus(out_dir: Path, vocab_size: int = 512, seed: int = 0) -> Pa
 
 
 def tiny_train_config(data_dir: Path, out_dir: Path, **changes: object):
-    """A TrainConfig for seconds-long tiny runs on one thread (fp32 unless ``bf16=True``)."""
+    """A TrainConfig for seconds-long tiny runs on one thread (fp32 unless ``bf16="true"``)."""
     from codegpt.training.config import TrainConfig
 
     settings: dict[str, object] = dict(
@@ -83,7 +83,7 @@ def tiny_train_config(data_dir: Path, out_dir: Path, **changes: object):
         eval_iters=2,
         log_interval=5,
         threads=1,
-        bf16=False,
+        bf16="false",
         progress=False,
     )
     settings.update(changes)

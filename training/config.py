@@ -11,10 +11,15 @@ from dataclasses import dataclass, fields
 from typing import Any, get_type_hints
 
 from codegpt.model.model_config import ModelConfig
+from codegpt.training.precision import BF16_CHOICES
 
 
 class ConfigError(ValueError):
     """A user-supplied override that does not fit the configuration; the message names the key."""
+
+
+# Text settings that take one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {"bf16": BF16_CHOICES}
 
 
 @dataclass
@@ -72,8 +77,10 @@ class TrainConfig:
     # shipped model reports totals and max_time_s counts the earlier time too, as with resume.
     # The fresh optimizer warms up again from this run's first step.
     init_counts: bool = False
-    # bf16 autocast: AMX on Sapphire Rapids and tensor cores on GPUs run bf16 matmuls faster.
-    bf16: bool = True
+    # bf16 autocast: AMX on Sapphire Rapids and tensor cores on GPUs run bf16 matmuls faster, a
+    # CPU without bf16 instructions emulates them ~30x slower than fp32 (precision.py). "auto"
+    # uses it where the hardware has it; "true" or "false" decide.
+    bf16: str = "auto"
     # Device: "auto" picks CUDA when present.
     device: str = "auto"
     # torch intra-op threads (0 = torch's default).
@@ -109,6 +116,12 @@ def _parse_value(key: str, text: str, kind: Any) -> Any:
         if lowered in ("false", "0", "no"):
             return False
         raise ConfigError(f"--{key} expects true or false, got {text!r}")
+    if key in CHOICES:
+        if text.lower() not in CHOICES[key]:
+            words = CHOICES[key]
+            expected = ", ".join(words[:-1]) + f" or {words[-1]}"
+            raise ConfigError(f"--{key} expects {expected}, got {text!r}")
+        return text.lower()
     if kind in (int, float, str):
         try:
             return kind(text)

@@ -15,6 +15,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from codegpt.training.hardware import cpu_name
+
 CODEXGLUE_ANCHOR = {"model": "CodeGPT-adapted (124M)", "exact_match": 42.37, "edit_sim": 71.59}
 
 
@@ -54,17 +56,6 @@ def plot_loss(rows: list[dict[str, Any]], out: Path) -> None:
     figure.tight_layout()
     figure.savefig(out)
     plt.close(figure)
-
-
-def cpu_name() -> str:
-    """The processor's marketing name, for the hardware line."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def licence_table(manifest: dict[str, Any]) -> list[str]:

@@ -46,6 +46,7 @@ from codegpt.training.checkpoint import (
     save_checkpoint,
 )
 from codegpt.training.config import ConfigError, TrainConfig
+from codegpt.training.precision import resolve_bf16
 
 logger = logging.getLogger(__name__)
 
@@ -375,8 +376,10 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
         )
     del checkpoint
 
+    bf16 = resolve_bf16(config.bf16, device_type)
+
     def autocast() -> Any:
-        if not config.bf16:
+        if not bf16:
             return nullcontext()
         return torch.autocast(device_type=device_type, dtype=torch.bfloat16)
 
