@@ -91,11 +91,27 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--budgets",
+        nargs="+",
+        metavar="P/S/C",
+        help="prefix/suffix/context token budgets to compare (default: "
+        + " ".join("/".join(map(str, budget)) for budget in BUDGETS)
+        + ")",
+    )
     args = parser.parse_args()
+    budgets = BUDGETS
+    if args.budgets:
+        try:
+            budgets = tuple(tuple(int(n) for n in item.split("/")) for item in args.budgets)
+        except ValueError:
+            parser.error("--budgets: each is PREFIX/SUFFIX/CONTEXT, e.g. 256/64/32")
+        if any(len(budget) != 3 for budget in budgets):
+            parser.error("--budgets: each is PREFIX/SUFFIX/CONTEXT, e.g. 256/64/32")
     model = CodeModel.load(RuntimeOptions(model_dir=args.model, threads=args.threads))
     positions = cold_positions(args.corpus, args.files, args.seed)
     rows = []
-    for budget in BUDGETS:
+    for budget in budgets:
         rows.append(measure(model, positions, budget))
         print(json.dumps(rows[-1]), file=sys.stderr)
     result = {"positions": len(positions), "threads": args.threads, "budgets": rows}
