@@ -181,7 +181,10 @@ class Fixer:
             best = choices[0]
             seen.add(best.text)
             fixes.append(self._as_fix(current, status, best, preferred=True))
-            current, status = best.text, self._run_check(check, best.text)
+            # A text that compiles was checked in full already (quick_check builds its tree);
+            # one that does not needs its tree errors for the next round's search.
+            status = best.status if best.status.compiles else self._run_check(check, best.text)
+            current = best.text
             if status.compiles:
                 break
         else:
