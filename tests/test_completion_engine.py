@@ -184,11 +184,34 @@ def test_alternatives_come_from_a_beam_and_are_distinct(model: CodeModel) -> Non
     plan = engine.prepare_inline(model, view, len(text), settings, alternatives=3)
     assert isinstance(plan, InlinePlan) and plan.alternatives == 3
     generations = engine.infer_inline(model, plan)
-    assert len(generations) == 3  # the beam's three best, ranked
-    scores = [g.score for g in generations]
-    assert scores == sorted(scores, reverse=True)
+    assert len(generations) == 3  # the beam's three best, likeliest per token first
+    means = [g.mean_logprob for g in generations]
+    assert means == sorted(means, reverse=True)
     answer = engine.finish_inline(plan, generations, settings)
     assert 1 <= len(answer.texts) <= 3 and len(set(answer.texts)) == len(answer.texts)
     # A single-suggestion request for the same spot is cached apart from the alternatives.
     single = engine.complete_inline(model, view, len(text), settings)
     assert len(single.texts) <= 1 and single.source == "model"
+
+
+def test_alternatives_are_ranked_per_token_not_by_total(model: CodeModel) -> None:
+    """A total log-probability ranks short texts first (` 2` before ` 2 == 0`); mean does not."""
+    prompts = [
+        "def is_even(n):\n    return n %",
+        "def area(width, height):\n    return",
+        "for i, item in enumerate(items):\n    print(",
+        "import os\npath = os.path.",
+        "if __name__ ==",
+    ]
+    engine = CompletionEngine()
+    reordered = 0
+    for text in prompts:
+        view = DocumentView("file:///rank.py", text, parse(text))
+        plan = engine.prepare_inline(model, view, len(text), SHOW_ALL, alternatives=3)
+        assert isinstance(plan, InlinePlan)
+        generations = engine.infer_inline(model, plan)
+        means = [g.mean_logprob for g in generations]
+        assert means == sorted(means, reverse=True)
+        scores = [g.score for g in generations]
+        reordered += scores != sorted(scores, reverse=True)
+    assert reordered, "every beam's order by mean equalled its order by total"

@@ -204,6 +204,19 @@ def test_beam_search_returns_distinct_sequences_best_first(model: CodeModel) -> 
     assert beams[0].score >= greedy.score - 1e-6  # a beam never does worse than greedy
 
 
+def test_beam_ranked_by_mean_keeps_the_n_best_in_mean_order(model: CodeModel) -> None:
+    prompt = model.encode(CODE[:80])
+    by_total = model.generate(prompt, GenerateOptions(max_new_tokens=6, num_return_sequences=4))
+    by_mean = model.generate(
+        prompt, GenerateOptions(max_new_tokens=6, num_return_sequences=4, rank="mean")
+    )
+    assert {tuple(b.token_ids) for b in by_mean} == {tuple(b.token_ids) for b in by_total}
+    means = [b.mean_logprob for b in by_mean]
+    assert means == sorted(means, reverse=True)
+    with pytest.raises(ValueError, match="rank must be"):
+        model.generate(prompt, GenerateOptions(num_return_sequences=2, rank="best"))  # type: ignore[arg-type]
+
+
 def test_sampling_is_reproducible_with_a_seed(model: CodeModel) -> None:
     prompt = model.encode(CODE[:80])
     options = GenerateOptions(max_new_tokens=8, temperature=1.0, top_k=50, top_p=0.9, seed=7)

@@ -299,6 +299,7 @@ class CompletionEngine:
         options = GenerateOptions(
             max_new_tokens=plan.max_new_tokens,
             num_return_sequences=plan.alternatives,
+            rank="mean",  # alternatives: the likeliest per token first, not the shortest
             stop_rule=stop,
             healed=plan.healed.healed,
             cancelled=cancelled,
