@@ -55,7 +55,9 @@ def cold_positions(corpus: Path, files: int, seed: int) -> list[tuple[str, int, 
     return positions
 
 
-def measure(model: CodeModel, positions: list, budget: tuple[int, int, int]) -> dict[str, Any]:
+def measure(
+    model: CodeModel, positions: list, budget: tuple[int, int, int], alternatives: int = 1
+) -> dict[str, Any]:
     prefix, suffix, context = budget
     settings = CompletionSettings(
         prefix_tokens=prefix, suffix_tokens=suffix, context_tokens=context
@@ -64,7 +66,9 @@ def measure(model: CodeModel, positions: list, budget: tuple[int, int, int]) -> 
     for text, offset, truth in positions:
         view = DocumentView("file:///bench.py", text, parse(text))
         started = time.perf_counter()
-        answer = CompletionEngine().complete_inline(model, view, offset, settings)
+        answer = CompletionEngine().complete_inline(
+            model, view, offset, settings, alternatives=alternatives
+        )
         latencies.append(1000 * (time.perf_counter() - started))
         prediction = answer.texts[0] if answer.texts else ""
         shown += bool(answer.texts)
@@ -74,6 +78,7 @@ def measure(model: CodeModel, positions: list, budget: tuple[int, int, int]) -> 
     latencies.sort()
     return {
         "budget": {"prefix": prefix, "suffix": suffix, "context": context},
+        "alternatives": alternatives,
         "p50_ms": round(latencies[len(latencies) // 2], 1),
         "p95_ms": round(latencies[int(0.95 * len(latencies))], 1),
         "prompt_tokens_mean": round(statistics.fmean(prompt_tokens), 1),
@@ -99,6 +104,12 @@ def main() -> None:
         + " ".join("/".join(map(str, budget)) for budget in BUDGETS)
         + ")",
     )
+    parser.add_argument(
+        "--alternatives",
+        type=int,
+        default=1,
+        help="suggestions per request (> 1: a beam search, as for an invoked request)",
+    )
     args = parser.parse_args()
     budgets = BUDGETS
     if args.budgets:
@@ -112,7 +123,7 @@ def main() -> None:
     positions = cold_positions(args.corpus, args.files, args.seed)
     rows = []
     for budget in budgets:
-        rows.append(measure(model, positions, budget))
+        rows.append(measure(model, positions, budget, max(1, args.alternatives)))
         print(json.dumps(rows[-1]), file=sys.stderr)
     result = {"positions": len(positions), "threads": args.threads, "budgets": rows}
     text = json.dumps(result, indent=2)
