@@ -14,6 +14,8 @@ from codegpt.main import main
 from codegpt.model.configs import model_config
 from codegpt.training.checkpoint import CheckpointError
 from codegpt.training.config import ConfigError, TrainConfig, apply_overrides
+from codegpt.training.hardware import read_run_hardware
+from codegpt.training.model_card import hardware_line
 from codegpt.training.train import learning_rate, train
 
 
@@ -127,6 +129,11 @@ def test_time_budget_stops_cleanly_at_min_lr(corpus: Path, tmp_path: Path) -> No
     assert float(rows[-1]["lr"]) == pytest.approx(config.min_lr)
     assert float(rows[0]["train_loss"]) > float(rows[-1]["train_loss"])
     assert [r["step"] for r in rows] == sorted((r["step"] for r in rows), key=int)
+    # The run records what it trained on, for a model card written later, elsewhere.
+    hardware = read_run_hardware(tmp_path)
+    assert hardware is not None
+    assert hardware["precision"] == "fp32" and hardware["threads"] == 1
+    assert hardware_line(hardware).endswith("1 process, 1 thread, fp32")
 
 
 def test_model_smaller_than_tokenizer_is_rejected(corpus: Path, tmp_path: Path) -> None:

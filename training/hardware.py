@@ -1,9 +1,17 @@
-"""What this machine's CPU is and can do, from /proc/cpuinfo: for the model card and precision."""
+"""What a run trained on: the CPU's name and features, recorded next to the run for its model card.
+
+The card is often written later and elsewhere, so it reads the run's ``hardware.json`` rather
+than the machine it is made on.
+"""
 
 from __future__ import annotations
 
+import json
 import platform
 from pathlib import Path
+from typing import Any
+
+HARDWARE_FILE = "hardware.json"
 
 
 def _cpuinfo_field(name: str) -> str | None:
@@ -24,3 +32,33 @@ def cpu_flags() -> set[str]:
 def cpu_name() -> str:
     """The processor's marketing name, for a hardware line."""
     return _cpuinfo_field("model name") or platform.processor() or "unknown CPU"
+
+
+def run_hardware(device: str, processes: int, threads: int, bf16: bool) -> dict[str, Any]:
+    """The run's hardware and precision, as the model card states them."""
+    facts: dict[str, Any] = {
+        "cpu": cpu_name(),
+        "machine": platform.machine(),
+        "device": device,
+        "processes": processes,
+        "threads": threads,
+        "precision": "bf16 autocast" if bf16 else "fp32",
+    }
+    if device.startswith("cuda"):
+        import torch
+
+        facts["gpu"] = torch.cuda.get_device_name()
+    return facts
+
+
+def write_run_hardware(out_dir: Path, facts: dict[str, Any]) -> None:
+    """``out_dir/hardware.json``; a continuation run writes its own."""
+    (out_dir / HARDWARE_FILE).write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
+
+
+def read_run_hardware(run_dir: Path) -> dict[str, Any] | None:
+    """A run's recorded hardware, or None for a run from before it was recorded."""
+    try:
+        return json.loads((run_dir / HARDWARE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -15,7 +15,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from codegpt.training.hardware import cpu_name
+from codegpt.training.hardware import cpu_name, read_run_hardware
 
 CODEXGLUE_ANCHOR = {"model": "CodeGPT-adapted (124M)", "exact_match": 42.37, "edit_sim": 71.59}
 
@@ -90,8 +90,9 @@ def render(
     evaluation: dict[str, Any] | None,
     commands: list[str],
     extra: dict[str, Any],
+    hardware: dict[str, Any] | None = None,
 ) -> str:
-    """The card's Markdown."""
+    """The card's Markdown; ``hardware`` is the run's ``hardware.json`` (None: not recorded)."""
     last = rows[-1] if rows else {}
     vals = [row for row in rows if row.get("val_loss") is not None]
     hours = (last.get("elapsed_s") or 0) / 3600
@@ -167,8 +168,7 @@ def render(
         "## Training",
         "",
         f"- tokens seen: {int(last.get('tokens') or 0):,} in {int(last.get('step') or 0):,} steps",
-        f"- wall time: {hours:.2f} h on {cpu_name()} ({platform.machine()}), 2 cores, "
-        "bf16 autocast",
+        f"- wall time: {hours:.2f} h on {hardware_line(hardware)}",
         f"- last train loss {last.get('train_loss')}, "
         f"last validation loss {vals[-1]['val_loss'] if vals else '?'} "
         f"(FIM: {vals[-1].get('val_fim_loss') if vals else '?'}) nats/token",
@@ -237,6 +237,19 @@ def example_table(examples: list[dict]) -> list[str]:
     return rows
 
 
+def hardware_line(hardware: dict[str, Any] | None) -> str:
+    """Where the (last) run trained and in what precision, as its hardware.json recorded."""
+    if hardware is None:
+        return f"{cpu_name()} ({platform.machine()}) (the card's machine; the run did not record)"
+    where = hardware.get("gpu") or f"{hardware.get('cpu', '?')} ({hardware.get('machine', '?')})"
+    processes = hardware.get("processes", 1)
+    count = hardware.get("threads", 0)
+    threads = f", {count} thread{'s' if count != 1 else ''}" if not hardware.get("gpu") else ""
+    return f"{where}, {processes} process{'es' if processes != 1 else ''}{threads}, " + str(
+        hardware.get("precision", "precision not recorded")
+    )
+
+
 def main() -> None:
     """Read the artifacts and write MODEL_CARD.md and loss.png into the model folder."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -254,7 +267,7 @@ def main() -> None:
     commands = args.commands.read_text(encoding="utf-8").splitlines() if args.commands else []
     extra = json.loads(args.extra.read_text(encoding="utf-8")) if args.extra else {}
     plot_loss(rows, args.out / "loss.png")
-    card = render(config, manifest, rows, evaluation, commands, extra)
+    card = render(config, manifest, rows, evaluation, commands, extra, read_run_hardware(args.run))
     (args.out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 
 

@@ -46,6 +46,7 @@ from codegpt.training.checkpoint import (
     save_checkpoint,
 )
 from codegpt.training.config import ConfigError, TrainConfig
+from codegpt.training.hardware import run_hardware, write_run_hardware
 from codegpt.training.precision import resolve_bf16
 
 logger = logging.getLogger(__name__)
@@ -398,6 +399,9 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
     metrics_path = out_dir / METRICS_FILE
     if env.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
+        write_run_hardware(
+            out_dir, run_hardware(device, env.world_size, torch.get_num_threads(), bf16)
+        )
         if not (config.resume and metrics_path.is_file()):
             with metrics_path.open("w", newline="") as f:
                 writer = csv.DictWriter(f, METRICS_FIELDS, extrasaction="ignore")
