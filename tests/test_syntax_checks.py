@@ -148,6 +148,20 @@ def test_the_fixer_finds_the_same_fixes_with_its_checks_in_the_child_process():
         checks.close()
 
 
+def test_a_verdict_on_the_same_big_text_is_computed_once():
+    checks = SyntaxChecks()
+    try:
+        text = _big_text(PROCESS_CHARS)
+        first = checks.run(check, text)
+        again = checks.run(check, text)
+        assert again is first  # not a second answer unpickled from the child
+        equal = "".join(text)  # an equal text that is another object is checked afresh
+        assert equal is not text and checks.run(check, equal) is not first
+        assert checks.run(check, equal) == first
+    finally:
+        checks.close()
+
+
 async def test_after_close_checks_run_in_threads_and_start_no_process():
     checks = SyntaxChecks()
     checks.close()
