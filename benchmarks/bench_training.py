@@ -102,7 +102,6 @@ def main() -> None:
         "torch": torch.__version__,
         "results": rows,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
     out = args.out or RESULTS / f"bench_training_{args.config}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from codegpt.server.line_index import line_starts
 from codegpt.server.repair.fixer import Fixer, FixerOptions
-from codegpt.server.repair.focus import focus_region, line_offsets
+from codegpt.server.repair.focus import focus_region
 from codegpt.server.repair.verify import check, compile_error
 
 FUNCTIONS = 1200
@@ -52,7 +53,7 @@ def test_the_region_is_whole_definitions_around_the_error() -> None:
     region = text[focus.start : focus.end]
     assert region.startswith("def function_") and region.endswith("\n\n\n")
     assert len(region) < len(text) / 20
-    offsets = line_offsets(text)
+    offsets = line_starts(text)
     assert offsets[focus.first_line] == focus.start
     assert status.compile_error is not None and focus.status.compile_error is not None
     assert focus.status.compile_error.lineno + focus.first_line == status.compile_error.lineno

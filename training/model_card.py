@@ -241,13 +241,16 @@ def hardware_line(hardware: dict[str, Any] | None) -> str:
     """Where the (last) run trained and in what precision, as its hardware.json recorded."""
     if hardware is None:
         return f"{cpu_name()} ({platform.machine()}) (the card's machine; the run did not record)"
-    where = hardware.get("gpu") or f"{hardware.get('cpu', '?')} ({hardware.get('machine', '?')})"
-    processes = hardware.get("processes", 1)
-    count = hardware.get("threads", 0)
-    threads = f", {count} thread{'s' if count != 1 else ''}" if not hardware.get("gpu") else ""
-    return f"{where}, {processes} process{'es' if processes != 1 else ''}{threads}, " + str(
-        hardware.get("precision", "precision not recorded")
-    )
+    parts = [hardware.get("gpu") or f"{hardware.get('cpu', '?')} ({hardware.get('machine', '?')})"]
+    parts.append(_count(hardware.get("processes", 1), "process", "processes"))
+    if not hardware.get("gpu"):
+        parts.append(_count(hardware.get("threads", 0), "thread", "threads"))
+    parts.append(str(hardware.get("precision", "precision not recorded")))
+    return ", ".join(parts)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def main() -> None:

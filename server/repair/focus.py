@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from codegpt.server.line_index import line_starts
 from codegpt.server.repair.verify import ParseStatus, check
 
 # Lines around the error the region holds at least, either way: an unclosed bracket's fix lies
@@ -36,17 +37,6 @@ class Focus:
     status: ParseStatus
 
 
-def line_offsets(text: str) -> list[int]:
-    """Offset of every line start (lines end at LF; a lone CR is not counted here)."""
-    offsets = [0]
-    find = text.find
-    at = find("\n")
-    while at != -1:
-        offsets.append(at + 1)
-        at = find("\n", at + 1)
-    return offsets
-
-
 def _is_boundary(text: str, offsets: list[int], line: int) -> bool:
     if line == 0:
         return True
@@ -67,7 +57,7 @@ def focus_region(text: str, status: ParseStatus) -> Focus | None:
     error = status.compile_error
     if error is None:
         return None
-    offsets = line_offsets(text)
+    offsets = line_starts(text)  # the line breaks compile() counts, a lone CR included
     line_count = len(offsets)
     error_line = min(max(error.lineno - 1, 0), line_count - 1)
     first = max(0, error_line - MARGIN_LINES)
