@@ -8,7 +8,8 @@ from codegpt.model.fim import is_fim, recover_document
 from codegpt.model.tokens import END_OF_TEXT
 from codegpt.training.docstring_shards import DocFunctionConfig, documented_functions, examples
 
-SOURCE = '''\
+SOURCE = (
+    '''\
 import functools
 
 
@@ -38,7 +39,10 @@ class Shape:
 def too_long(n):
     """Count up."""
     total = 0
-''' + "".join(f"    total += {i}\n" for i in range(60)) + "    return total\n"
+'''
+    + "".join(f"    total += {i}\n" for i in range(60))
+    + "    return total\n"
+)
 
 
 def test_only_short_documented_functions_with_a_body_are_taken() -> None:
