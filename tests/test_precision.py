@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import platform
+import re
 from pathlib import Path
 
 import pytest
 
 from codegpt.training import precision
-from codegpt.training.hardware import cpu_flags
+from codegpt.training.hardware import cpu_flags, cpu_name
 from codegpt.training.precision import resolve_bf16
 
 
@@ -18,6 +19,8 @@ from codegpt.training.precision import resolve_bf16
 )
 def test_this_machines_flags_are_read() -> None:
     assert "sse2" in cpu_flags()  # every x86-64 CPU has it
+    # The x86 family and model come from their own lines, not from "model name".
+    assert re.search(r"\(family \d+, model \d+\)$", cpu_name())
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 A CPU without bf16 instructions emulates every bf16 matmul: on this project's AVX2-only AMD EPYC
 machines a ``small`` step took 145 s in bf16 autocast and 5 s in fp32, while on Sapphire Rapids
-(AMX) bf16 is the faster of the two. So the default, ``auto``, asks the hardware.
+(AMX) bf16 is the faster of the two, and on session 10's Zen 5 EPYC (AVX-512 BF16) bf16 ran 2,796
+tokens/s against fp32's 1,655. So the default, ``auto``, asks the hardware.
 """
 
 from __future__ import annotations
