@@ -75,3 +75,19 @@ def test_model_card_shows_the_documented_returns_row_when_evaluated():
     assert "| documented returns (FIM) | 200 | 12.50 | 40.25 |" in card
     del evaluation["docstring_returns"]  # an evaluation written before the row existed
     assert "documented returns (FIM) |" not in render({"model": {}}, {}, [], evaluation, [], {})
+
+
+def test_model_card_gives_the_hardware_as_the_last_runs() -> None:
+    rows = [{"step": 10, "tokens": 40960, "elapsed_s": 7200.0, "train_loss": 2.0, "val_loss": 2.5}]
+    hardware = {
+        "cpu": "AMD EPYC (family 26, model 2)",
+        "machine": "x86_64",
+        "processes": 1,
+        "threads": 2,
+        "precision": "bf16 autocast",
+    }
+    card = render({"model": {}}, {}, rows, None, [], {}, hardware)
+    assert (
+        "- wall time: 2.00 h in all; the last run on AMD EPYC (family 26, model 2) (x86_64), "
+        "1 process, 2 threads, bf16 autocast\n" in card
+    )

@@ -168,7 +168,8 @@ def render(
         "## Training",
         "",
         f"- tokens seen: {int(last.get('tokens') or 0):,} in {int(last.get('step') or 0):,} steps",
-        f"- wall time: {hours:.2f} h on {hardware_line(hardware)}",
+        # A model continued over sessions trained on several machines; hardware.json is the last's.
+        f"- wall time: {hours:.2f} h in all; the last run on {hardware_line(hardware)}",
         f"- last train loss {last.get('train_loss')}, "
         f"last validation loss {vals[-1]['val_loss'] if vals else '?'} "
         f"(FIM: {vals[-1].get('val_fim_loss') if vals else '?'}) nats/token",
