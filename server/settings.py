@@ -42,6 +42,9 @@ class CompletionSettings:
     # Suggestions for an explicitly invoked inline completion (the editor's "trigger" or "next"
     # command); automatic requests, one per keystroke, always get one: that is the fast path.
     alternatives: int = field(default=3, metadata=_bounds(1, 8))
+    # Beam width behind every suggestion, automatic ones included (1 = greedy). An automatic
+    # request still shows one suggestion: the beam's best by mean token log-probability.
+    beam_width: int = field(default=1, metadata=_bounds(1, 8))
     # Mean token log-probability below which a suggestion is dropped; 0 would drop everything.
     confidence_threshold: float = field(default=-2.5, metadata=_bounds(-100.0, 0.0))
     # Budgets sized by benchmarks/bench_prompt_budget.py on the shipped model (168 cold

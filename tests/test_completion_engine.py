@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -215,3 +216,22 @@ def test_alternatives_are_ranked_per_token_not_by_total(model: CodeModel) -> Non
         scores = [g.score for g in generations]
         reordered += scores != sorted(scores, reverse=True)
     assert reordered, "every beam's order by mean equalled its order by total"
+
+
+def test_a_beam_behind_an_automatic_request_shows_its_best_only(model: CodeModel) -> None:
+    text = CODE + "\n\ndef norm(v):\n    return math."
+    view = DocumentView("file:///beam.py", text, parse(text))
+    engine = CompletionEngine()
+    beam = dataclasses.replace(SHOW_ALL, beam_width=3)
+    plan = engine.prepare_inline(model, view, len(text), beam)
+    assert isinstance(plan, InlinePlan) and (plan.alternatives, plan.beam_width) == (1, 3)
+    generations = engine.infer_inline(model, plan)
+    assert len(generations) == 3
+    answer = engine.finish_inline(plan, generations, beam)
+    assert len(answer.texts) == 1
+    # The same suggestion leads the invoked request's alternatives (same beam, same ranking).
+    invoked = CompletionEngine().complete_inline(model, view, len(text), SHOW_ALL, alternatives=3)
+    assert invoked.texts[0] == answer.texts[0]
+    # Greedy decoding is cached apart from the beam.
+    greedy = engine.prepare_inline(model, view, len(text), SHOW_ALL)
+    assert isinstance(greedy, InlinePlan) and greedy.beam_width == 1

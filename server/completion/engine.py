@@ -87,7 +87,8 @@ class InlinePlan:
     key: tuple
     max_new_tokens: int
     eol: str
-    alternatives: int = 1  # > 1: a beam search of that width, for an explicitly invoked request
+    alternatives: int = 1  # suggestions to return: > 1 for an explicitly invoked request
+    beam_width: int = 1  # sequences searched (>= alternatives); 1 is greedy decoding
 
 
 @dataclass
@@ -224,9 +225,11 @@ class CompletionEngine:
         """Decide whether to suggest, build the prompt, and answer from the caches if possible.
 
         ``alternatives`` > 1 asks for that many different suggestions at most (an explicitly
-        invoked request: the user is waiting for choices, not typing on).
+        invoked request: the user is waiting for choices, not typing on). They come from a beam
+        of that width, or of ``settings.beam_width`` when wider.
         """
         alternatives = max(1, alternatives)
+        beam_width = max(alternatives, settings.beam_width)
         state = self.state(model)
         max_new = max(1, settings.max_tokens)
         prompt = self._prompt(model, view, offset, settings, max_new)
@@ -254,7 +257,7 @@ class CompletionEngine:
                 mean_logprob=shown.mean_logprob,
                 mode=mode,
             )
-        key = (mode, prompt.text, max_new, settings.confidence_threshold, alternatives)
+        key = (mode, prompt.text, max_new, settings.confidence_threshold, alternatives, beam_width)
         cached = self._results.get(key)
         if cached is not None:
             answer = InlineAnswer(
@@ -279,6 +282,7 @@ class CompletionEngine:
             key=key,
             max_new_tokens=max_new,
             alternatives=alternatives,
+            beam_width=beam_width,
             eol="\r\n" if "\r\n" in view.text[max(0, offset - 4000) : offset + 4000] else "\n",
         )
 
@@ -298,8 +302,8 @@ class CompletionEngine:
             stop = single_line_stop
         options = GenerateOptions(
             max_new_tokens=plan.max_new_tokens,
-            num_return_sequences=plan.alternatives,
-            rank="mean",  # alternatives: the likeliest per token first, not the shortest
+            num_return_sequences=plan.beam_width,
+            rank="mean",  # a beam's best: the likeliest per token first, not the shortest
             stop_rule=stop,
             healed=plan.healed.healed,
             cancelled=cancelled,
@@ -329,6 +333,8 @@ class CompletionEngine:
             )
             if suggestion is not None and all(s.text != suggestion.text for s in suggestions):
                 suggestions.append(suggestion)
+            if len(suggestions) == plan.alternatives:
+                break
         if not suggestions:
             reason = (
                 "low confidence"
