@@ -4,7 +4,8 @@ Cold positions of held-out test-split files (a line cut at a random column insid
 each budget (prefix/suffix/context tokens) is run with a fresh engine per position, so every
 request pays a full prefill, as a cold request in the server does. Quality is CodeXGLUE's exact
 match and edit similarity of the shown suggestion against the rest of the line (nothing shown
-counts as empty). This is how ``CompletionSettings``' default budgets were chosen.
+counts as empty). This is how ``CompletionSettings``' default budgets and beam width were
+chosen (``--beam-widths 1 3``: greedy against a beam of three behind the one suggestion shown).
 
     python benchmarks/bench_prompt_budget.py --out benchmarks/results/prompt_budget.json
 """
@@ -56,11 +57,18 @@ def cold_positions(corpus: Path, files: int, seed: int) -> list[tuple[str, int, 
 
 
 def measure(
-    model: CodeModel, positions: list, budget: tuple[int, int, int], alternatives: int = 1
+    model: CodeModel,
+    positions: list,
+    budget: tuple[int, int, int],
+    alternatives: int = 1,
+    beam_width: int = 1,
 ) -> dict[str, Any]:
     prefix, suffix, context = budget
     settings = CompletionSettings(
-        prefix_tokens=prefix, suffix_tokens=suffix, context_tokens=context
+        prefix_tokens=prefix,
+        suffix_tokens=suffix,
+        context_tokens=context,
+        beam_width=beam_width,
     )
     latencies, matches, similarities, shown, prompt_tokens = [], [], [], 0, []
     for text, offset, truth in positions:
@@ -79,6 +87,7 @@ def measure(
     return {
         "budget": {"prefix": prefix, "suffix": suffix, "context": context},
         "alternatives": alternatives,
+        "beam_width": max(alternatives, beam_width),
         "p50_ms": round(latencies[len(latencies) // 2], 1),
         "p95_ms": round(latencies[int(0.95 * len(latencies))], 1),
         "prompt_tokens_mean": round(statistics.fmean(prompt_tokens), 1),
@@ -110,6 +119,14 @@ def main() -> None:
         default=1,
         help="suggestions per request (> 1: a beam search, as for an invoked request)",
     )
+    parser.add_argument(
+        "--beam-widths",
+        type=int,
+        nargs="+",
+        default=[1],
+        metavar="W",
+        help="completion.beamWidth values to compare (1: greedy, the default)",
+    )
     args = parser.parse_args()
     budgets = BUDGETS
     if args.budgets:
@@ -123,8 +140,9 @@ def main() -> None:
     positions = cold_positions(args.corpus, args.files, args.seed)
     rows = []
     for budget in budgets:
-        rows.append(measure(model, positions, budget, max(1, args.alternatives)))
-        print(json.dumps(rows[-1]), file=sys.stderr)
+        for width in args.beam_widths:
+            rows.append(measure(model, positions, budget, max(1, args.alternatives), width))
+            print(json.dumps(rows[-1]), file=sys.stderr)
     result = {"positions": len(positions), "threads": args.threads, "budgets": rows}
     text = json.dumps(result, indent=2)
     print(text)
