@@ -30,6 +30,8 @@ def test_this_machines_flags_are_read() -> None:
         ({"avx512f", "avx512bw"}, False),  # AVX-512 without its bf16 extension
         ({"avx512f", "avx512_bf16"}, True),
         ({"avx512f", "amx_bf16", "amx_tile"}, True),  # Sapphire Rapids
+        ({"fp", "asimd", "sve", "bf16"}, True),  # Arm with the BF16 extension (Graviton3)
+        ({"fp", "asimd", "asimddp"}, False),  # Arm without it (Graviton2)
     ],
 )
 def test_auto_follows_the_cpus_bf16_units(

@@ -26,8 +26,8 @@ def _cpuinfo_field(name: str) -> str | None:
 
 
 def cpu_flags() -> set[str]:
-    """The CPU's feature flags (empty where there is no /proc/cpuinfo)."""
-    return set((_cpuinfo_field("flags") or "").split())
+    """The CPU's feature flags: x86's ``flags`` or Arm's ``Features`` (empty: no /proc/cpuinfo)."""
+    return set((_cpuinfo_field("flags") or _cpuinfo_field("Features") or "").split())
 
 
 def cpu_name() -> str:

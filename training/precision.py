@@ -15,12 +15,13 @@ from codegpt.training.hardware import cpu_flags
 log = logging.getLogger(__name__)
 
 BF16_CHOICES = ("auto", "true", "false")
-# /proc/cpuinfo flags of x86 units that multiply bf16 natively.
-NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+# /proc/cpuinfo flags of units that multiply bf16 natively: x86's AMX and AVX-512 BF16, and
+# Arm's BF16 extension (Armv8.6, e.g. Neoverse V1 in Graviton3), which oneDNN uses for matmuls.
+NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16", "bf16"})
 
 
 def native_bf16(device_type: str) -> bool:
-    """bf16 matmuls run in hardware: a CUDA GPU that says so, an AMX or AVX512-BF16 CPU."""
+    """bf16 matmuls run in hardware: a CUDA GPU that says so, or a CPU with bf16 units."""
     if device_type == "cuda":
         import torch
 
