@@ -382,16 +382,17 @@ def _beam_search(
             parent = beams[row]
             reason = rules.token_reason(token)
             if reason is not None:
-                finished.append(
+                _finish(
+                    finished,
                     _Sequence(
                         list(parent.token_ids), list(parent.logprobs), score, reason, parent.text
-                    )
+                    ),
                 )
                 continue
             child = parent.copy(score)
             rules.append(child, token, token_logprob)
             if child.finish_reason is not None:
-                finished.append(child)
+                _finish(finished, child)
                 continue
             next_beams.append(child)
             rows.append(row)
@@ -416,6 +417,21 @@ def _beam_search(
     if ranked:
         return ranked
     return [_Sequence(finish_reason="unhealed" if unhealed else "length")]
+
+
+def _finish(finished: list[_Sequence], sequence: _Sequence) -> None:
+    """Add a finished beam unless one with the same text scored higher (it replaces a lower one).
+
+    Sequences that differ only in the token that stopped them (a line break, or three in one
+    token) read the same once the stop is cut off: as alternatives they are one, and the search
+    goes on until it has ``width`` different texts.
+    """
+    for index, other in enumerate(finished):
+        if other.text == sequence.text:
+            if sequence.score > other.score:
+                finished[index] = sequence
+            return
+    finished.append(sequence)
 
 
 def _mean(logprobs: list[float]) -> float:

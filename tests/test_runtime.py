@@ -204,6 +204,23 @@ def test_beam_search_returns_distinct_sequences_best_first(model: CodeModel) -> 
     assert beams[0].score >= greedy.score - 1e-6  # a beam never does worse than greedy
 
 
+def test_beam_alternatives_differ_in_text_not_only_in_tokens(model: CodeModel) -> None:
+    """Beams cut to the same text by a stop rule are one alternative, kept at its best score."""
+    prompt = model.encode(CODE[:80])
+
+    def first_character(text: str) -> int | None:
+        return 1 if len(text) > 1 else None
+
+    options = GenerateOptions(max_new_tokens=4, num_return_sequences=4, stop_rule=first_character)
+    texts = [b.text for b in model.generate(prompt, options)]
+    assert len(texts) == len(set(texts))
+    # Every token cut to nothing: four token sequences, one text, at the likeliest token's score.
+    options.stop_rule = lambda text: 0 if text else None
+    (only,) = model.generate(prompt, options)
+    assert only.text == "" and only.finish_reason == "stop"
+    assert only.score == pytest.approx(float(model.next_token_logprobs(prompt).max()), abs=1e-5)
+
+
 def test_beam_ranked_by_mean_keeps_the_n_best_in_mean_order(model: CodeModel) -> None:
     prompt = model.encode(CODE[:80])
     by_total = model.generate(prompt, GenerateOptions(max_new_tokens=6, num_return_sequences=4))
