@@ -31,6 +31,10 @@ def estimated_peak_flops(threads: int, bf16: bool) -> tuple[float, str]:
     if bf16 and "amx_bf16" in flags:
         # AMX: 1024 bf16 FMA per cycle per core = 2048 FLOP/cycle.
         return threads * ghz * 1e9 * 2048, f"AMX-BF16 2048 FLOP/cycle/core at {ghz} GHz"
+    if bf16 and "avx512_bf16" in flags:
+        # VDPBF16PS: 32 bf16 products summed into 16 fp32 lanes per 512-bit instruction (64
+        # FLOP), two pipes (Zen 4 splits them in halves, Zen 5 and Xeons do not): 128 FLOP/cycle.
+        return threads * ghz * 1e9 * 128, f"AVX512-BF16 128 FLOP/cycle/core at {ghz} GHz"
     if "avx512f" in flags:
         # Two AVX-512 FMA units: 2 x 16 fp32 x 2 = 64 FLOP/cycle/core.
         return threads * ghz * 1e9 * 64, f"AVX-512 fp32 64 FLOP/cycle/core at {ghz} GHz"
