@@ -48,7 +48,7 @@ class DocFunctionConfig:
 
 
 def documented_functions(source: str, config: DocFunctionConfig) -> Iterator[str]:
-    """The source of each short function with a docstring in ``source``, dedented, in order.
+    """The source of each short function with a docstring in ``source``, dedented, outer first.
 
     Methods and nested functions count too; their text is dedented to column 0 so that every
     example parses on its own. Files that do not parse give nothing.
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("data/docfuncs"))
     parser.add_argument("--train-documents", type=int, default=6000)
     parser.add_argument("--max-document-chars", type=int, default=200_000)
-    parser.add_argument("--seed", type=int, default=4321)
+    parser.add_argument("--seed", type=int, default=DocFunctionConfig.seed)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
     config = DocFunctionConfig(seed=args.seed)

@@ -14,20 +14,24 @@ from typing import Any
 HARDWARE_FILE = "hardware.json"
 
 
-def _cpuinfo_field(name: str) -> str | None:
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields of /proc/cpuinfo, read once (empty where there is none)."""
+    fields: dict[str, str] = {}
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, colon, value = line.partition(":")
-            if colon and key.strip() == name:  # exact: "model" must not match "model name"
-                return value.strip()
+        text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        pass
-    return None
+        return fields
+    for line in text.splitlines():
+        key, colon, value = line.partition(":")
+        if colon:  # keys are matched whole: "model" is not "model name"
+            fields.setdefault(key.strip(), value.strip())
+    return fields
 
 
 def cpu_flags() -> set[str]:
     """The CPU's feature flags: x86's ``flags`` or Arm's ``Features`` (empty: no /proc/cpuinfo)."""
-    return set((_cpuinfo_field("flags") or _cpuinfo_field("Features") or "").split())
+    info = _cpuinfo()
+    return set((info.get("flags") or info.get("Features") or "").split())
 
 
 def cpu_name() -> str:
@@ -37,8 +41,9 @@ def cpu_name() -> str:
     "AMD EPYC" machines were a first-generation Zen (family 23, AVX2 only, bf16 emulated) and a
     Zen 5 (family 26, AVX-512 BF16), whose training speeds differ fourfold.
     """
-    name = _cpuinfo_field("model name") or platform.processor() or "unknown CPU"
-    family, model = _cpuinfo_field("cpu family"), _cpuinfo_field("model")
+    info = _cpuinfo()
+    name = info.get("model name") or platform.processor() or "unknown CPU"
+    family, model = info.get("cpu family"), info.get("model")
     if family and model:
         return f"{name} (family {family}, model {model})"
     return name
