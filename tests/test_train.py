@@ -136,6 +136,22 @@ def test_time_budget_stops_cleanly_at_min_lr(corpus: Path, tmp_path: Path) -> No
     assert hardware_line(hardware).endswith("1 process, 1 thread, fp32")
 
 
+def test_context_fim_validation_is_logged_and_a_missing_file_named(
+    corpus: Path, tmp_path: Path
+) -> None:
+    missing = tiny_train_config(corpus, tmp_path / "a", ctxfim_val_data=str(tmp_path / "none.bin"))
+    with pytest.raises(ConfigError, match="none.bin"):
+        train(missing, model_config("tiny"))
+    config = tiny_train_config(
+        corpus, tmp_path / "b", max_steps=2, ctxfim_val_data=str(corpus / "val_fim.bin")
+    )
+    train(config, model_config("tiny"))
+    with (tmp_path / "b" / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    evaluated = [row for row in rows if row["val_loss"]]
+    assert evaluated and all(float(row["val_ctxfim_loss"]) > 0 for row in evaluated)
+
+
 def test_model_smaller_than_tokenizer_is_rejected(corpus: Path, tmp_path: Path) -> None:
     small_vocab = dataclasses.replace(model_config("tiny"), vocab_size=256)
     with pytest.raises(ConfigError, match="--vocab_size=256 is smaller than the tokenizer's 512"):

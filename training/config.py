@@ -101,6 +101,9 @@ class TrainConfig:
     mix_fraction: float = 0.0
     # Held-out token file for the mixed task, evaluated as val_mix_loss; "" = none.
     mix_val_data: str = ""
+    # Held-out context-level FIM examples (training/context_fim_shards.py), evaluated as
+    # val_ctxfim_loss: the FIM the server asks for, middle and its own suffix in one window.
+    ctxfim_val_data: str = ""
     # Show the tqdm progress bar (stderr).
     progress: bool = True
     # Peak FLOP/s of one device (e.g. 7.9e14 for an H200's measured bf16 matmul rate): when set,

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from codegpt.model.fim import apply_fim
 from codegpt.model.tokens import END_OF_TEXT
 from codegpt.training.repair_shards import train_documents, write_token_shard
+from codegpt.training.syntax_spans import SyntaxSpanConfig, apply_syntax_fim
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ class DocFunctionConfig:
     max_per_document: int = 12
     # As in pretraining (model/fim.py): the server asks in both orders.
     fim_rate: float = 0.5
+    # Share of FIM spans taken from the syntax tree (training/syntax_spans.py); 0 gives
+    # Bavarian's random spans only, as the shard shipped with step 46513 was built.
+    syntax_rate: float = 0.0
     seed: int = 4321
 
 
@@ -91,7 +94,9 @@ def examples(sources: list[str], config: DocFunctionConfig) -> list[str]:
             if function in seen:
                 continue
             seen.add(function)
-            out.append(apply_fim(function, rng, fim_rate=config.fim_rate) + END_OF_TEXT)
+            syntax = SyntaxSpanConfig(syntax_rate=config.syntax_rate)
+            example = apply_syntax_fim(function, rng, fim_rate=config.fim_rate, config=syntax)
+            out.append(example + END_OF_TEXT)
     return out
 
 
@@ -102,10 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("data/docfuncs"))
     parser.add_argument("--train-documents", type=int, default=6000)
     parser.add_argument("--max-document-chars", type=int, default=200_000)
+    parser.add_argument("--syntax-rate", type=float, default=DocFunctionConfig.syntax_rate)
     parser.add_argument("--seed", type=int, default=DocFunctionConfig.seed)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
-    config = DocFunctionConfig(seed=args.seed)
+    config = DocFunctionConfig(syntax_rate=args.syntax_rate, seed=args.seed)
     documents = train_documents(
         args.corpus, args.train_documents, args.seed, args.max_document_chars
     )

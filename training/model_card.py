@@ -43,6 +43,7 @@ def plot_loss(rows: list[dict[str, Any]], out: Path) -> None:
         ("val_loss", "validation"),
         ("val_fim_loss", "validation (FIM)"),
         ("val_mix_loss", "validation (repair pairs)"),
+        ("val_ctxfim_loss", "validation (context-level FIM)"),
     )
     for key, label in series:
         points = [(row["tokens"] / 1e6, row[key]) for row in rows if row.get(key) is not None]

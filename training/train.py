@@ -52,13 +52,12 @@ from codegpt.training.precision import resolve_bf16
 logger = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.csv"
+VAL_FIELDS = ["val_loss", "val_fim_loss", "val_mix_loss", "val_ctxfim_loss"]
 METRICS_FIELDS = [
     "step",
     "tokens",
     "train_loss",
-    "val_loss",
-    "val_fim_loss",
-    "val_mix_loss",
+    *VAL_FIELDS,
     "lr",
     "tokens_per_s",
     "elapsed_s",
@@ -318,6 +317,13 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
         mix_val = load_tokens(Path(config.mix_val_data))
         if len(mix_val) > block_size + 1:
             val_sets["val_mix_loss"] = mix_val
+    if config.ctxfim_val_data:
+        if not Path(config.ctxfim_val_data).is_file():
+            raise ConfigError(f"--ctxfim_val_data: no such file {config.ctxfim_val_data!r}")
+        ctxfim_val = load_tokens(Path(config.ctxfim_val_data))
+        if len(ctxfim_val) <= block_size + 1:
+            raise ConfigError(f"{config.ctxfim_val_data} holds too few tokens for a window")
+        val_sets["val_ctxfim_loss"] = ctxfim_val
 
     torch.manual_seed(config.seed)  # the same initial parameters on every rank
     batch_rng = np.random.default_rng(config.seed)  # the same global batches on every rank
@@ -510,13 +516,10 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
                         "step": step,
                         "tokens": tokens_seen,
                         "train_loss": f"{train_loss:.4f}",
-                        "val_loss": f"{losses['val_loss']:.4f}" if "val_loss" in losses else "",
-                        "val_fim_loss": (
-                            f"{losses['val_fim_loss']:.4f}" if "val_fim_loss" in losses else ""
-                        ),
-                        "val_mix_loss": (
-                            f"{losses['val_mix_loss']:.4f}" if "val_mix_loss" in losses else ""
-                        ),
+                        **{
+                            name: f"{losses[name]:.4f}" if name in losses else ""
+                            for name in VAL_FIELDS
+                        },
                         "lr": f"{learning_rate(config, step, time_share, warmup_start):.3e}",
                         "tokens_per_s": f"{tokens_per_s:.0f}",
                         "elapsed_s": f"{elapsed_now_value:.1f}",
@@ -590,9 +593,7 @@ def train(config: TrainConfig, model_config: ModelConfig) -> TrainResult:
                     "step": step,
                     "tokens": tokens_seen,
                     "train_loss": f"{train_loss:.4f}",
-                    "val_loss": "",
-                    "val_fim_loss": "",
-                    "val_mix_loss": "",
+                    **dict.fromkeys(VAL_FIELDS, ""),
                     "lr": f"{lr:.3e}",
                     "tokens_per_s": f"{tokens_per_s:.0f}",
                     "elapsed_s": f"{elapsed_before + now - start_time:.1f}",
