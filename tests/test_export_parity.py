@@ -127,6 +127,19 @@ def test_the_cache_is_copied_once_per_call(exported: tuple[Path, Path], name: st
         assert ops["MatMul"] == 2 * 2  # scores and weighted values, per layer
 
 
+def test_int8_weights_keep_seven_bits(exported: tuple[Path, Path]) -> None:
+    """AVX2's VPMADDUBSW sums two uint8 x int8 products in int16: 8-bit weights saturate it."""
+    _, model_dir = exported
+    graph = onnx.load(str(model_dir / "model.onnx")).graph
+    weights = {init.name: onnx.numpy_helper.to_array(init) for init in graph.initializer}
+    quantized = [weights[node.input[1]] for node in graph.node if node.op_type == "MatMulInteger"]
+    assert len(quantized) == 4 * 2 + 1
+    for weight in quantized:
+        assert weight.dtype == np.int8
+        assert int(np.abs(weight.astype(np.int16)).max()) <= 64  # 2 x 255 x 64 < 2**15
+    assert max(int(np.abs(weight.astype(np.int16)).max()) for weight in quantized) == 64
+
+
 def test_int8_greedy_continuations_agree_with_fp32(exported: tuple[Path, Path]) -> None:
     """Measured agreement of greedy tokens (int8 dynamic quantization perturbs near-ties)."""
     _, model_dir = exported
