@@ -54,7 +54,9 @@ def export_fp32(model: GPT, path: Path) -> Path:
     return write_graph(model, path)
 
 
-def quantize_int8(fp32_path: Path, out_path: Path) -> Path:
+def quantize_int8(
+    fp32_path: Path, out_path: Path, *, weight_type: str = "QInt8", reduce_range: bool = True
+) -> Path:
     """Dynamic int8 quantization of the weight MatMuls: int8 weights, uint8 activations per call.
 
     Weights keep 7 bits (``reduce_range``). On x86 CPUs without VNNI (AVX2 only: AMD Zen 3 and
@@ -62,7 +64,8 @@ def quantize_int8(fp32_path: Path, out_path: Path) -> Path:
     adds two products into a saturating int16: full-range weights overflow it. Measured on a
     Zen 3 EPYC with the step-46513 model on 30k test tokens: bits per byte fp32 0.7435, 8-bit
     weights 0.7601, 7-bit weights 0.7454 (uint8 weights 0.7445, slower). On VNNI and AMX CPUs
-    the products are exact either way, so 7 bits cost only their rounding there.
+    the products are exact either way, so 7 bits cost only their rounding there. The keyword
+    arguments exist for ``benchmarks/bench_quantization.py``, which measures the other forms.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -70,9 +73,9 @@ def quantize_int8(fp32_path: Path, out_path: Path) -> Path:
         str(fp32_path),
         str(out_path),
         op_types_to_quantize=["MatMul", "Gather"],
-        weight_type=QuantType.QInt8,
+        weight_type=getattr(QuantType, weight_type),
         per_channel=True,
-        reduce_range=True,
+        reduce_range=reduce_range,
         nodes_to_exclude=list(FLOAT_ONLY_NODES),
     )
     return out_path
@@ -102,13 +105,31 @@ class ExportResult:
 
 
 def load_checkpoint_model(checkpoint_path: Path) -> tuple[GPT, dict]:
-    """Rebuild the model from a ``ckpt.pt`` (its ``model_config`` alone defines the shape)."""
-    if not checkpoint_path.is_file():
+    """Rebuild the model from a ``ckpt.pt`` or an exported model folder (its fp16 weights).
+
+    A folder lets the shipped model be exported again (say, with another quantization) without
+    the ``ckpt.pt`` it came from, which is never committed. Its ``model_config`` alone defines
+    the shape either way.
+    """
+    if checkpoint_path.is_dir():
+        from codegpt.training.checkpoint import CheckpointError, load_model_folder
+
+        try:
+            checkpoint = load_model_folder(checkpoint_path)
+        except CheckpointError as error:
+            raise ExportError(str(error)) from None
+        export = json.loads((checkpoint_path / paths.CONFIG_FILE).read_text(encoding="utf-8"))
+        checkpoint["val_loss"] = export.get("export", {}).get("val_loss")
+        checkpoint.pop("metrics", None)
+    elif not checkpoint_path.is_file():
         raise ExportError(f"checkpoint not found: {checkpoint_path}")
+    else:
+        try:
+            checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+        except Exception as error:  # noqa: BLE001 - any failure here means an unusable checkpoint
+            raise ExportError(f"cannot load checkpoint {checkpoint_path}: {error}") from None
     try:
-        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-        config = ModelConfig(**checkpoint["model_config"])
-        model = GPT(config)
+        model = GPT(ModelConfig(**checkpoint["model_config"]))
         model.load_state_dict(checkpoint["model"])
     except Exception as error:  # noqa: BLE001 - any failure here means an unusable checkpoint
         raise ExportError(f"cannot load checkpoint {checkpoint_path}: {error}") from None
@@ -132,6 +153,8 @@ def export_checkpoint(
     from safetensors.torch import save_file
 
     model, checkpoint = load_checkpoint_model(checkpoint_path)
+    if tokenizer_path is None and checkpoint_path.is_dir():
+        tokenizer_path = checkpoint_path / paths.TOKENIZER_FILE
     if tokenizer_path is None:
         data_dir = checkpoint.get("train_config", {}).get("data_dir")
         if not data_dir:
@@ -155,7 +178,8 @@ def export_checkpoint(
         files.append(fp32_path)
     else:
         fp32_path.unlink()
-    shutil.copyfile(tokenizer_path, out_dir / paths.TOKENIZER_FILE)
+    if tokenizer_path.resolve() != (out_dir / paths.TOKENIZER_FILE).resolve():
+        shutil.copyfile(tokenizer_path, out_dir / paths.TOKENIZER_FILE)
     files.append(out_dir / paths.TOKENIZER_FILE)
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
     state.pop("lm_head.weight", None)  # tied to wte.weight; safetensors refuses shared storage
@@ -165,7 +189,7 @@ def export_checkpoint(
         "model": asdict(model.config),
         "special_tokens": {token: i for i, token in enumerate(SPECIAL_TOKENS)},
         "export": {
-            "quantization": "int8-dynamic-matmul" if int8 else "none",
+            "quantization": "int8-dynamic-matmul-7bit" if int8 else "none",
             "opset": OPSET,
             "inputs": input_names(model.config.n_layer),
             "outputs": output_names(model.config.n_layer),

@@ -67,7 +67,7 @@ def test_export_writes_the_model_folder(exported: tuple[Path, Path]) -> None:
     }
     config = json.loads((model_dir / "config.json").read_text())
     assert config["model"]["n_layer"] == 2 and config["special_tokens"]["<|endoftext|>"] == 0
-    assert config["export"]["quantization"] == "int8-dynamic-matmul"
+    assert config["export"]["quantization"] == "int8-dynamic-matmul-7bit"
     assert config["export"]["step"] == 80
     # int8 weights: well under half of the fp32 file.
     assert (model_dir / "model.onnx").stat().st_size < 0.5 * (
@@ -205,3 +205,36 @@ def test_fp16_export_runs_and_agrees_with_fp32(exported: tuple[Path, Path], tmp_
     np.testing.assert_allclose(got, expected, atol=5e-2, rtol=5e-2)
     agree = float((got.argmax(-1) == expected.argmax(-1)).mean())
     assert agree >= 0.9
+
+
+def test_a_model_folder_exports_again_in_place(exported: tuple[Path, Path], tmp_path: Path) -> None:
+    """The shipped folder has fp16 weights, no ckpt.pt: re-exporting it keeps model and counters."""
+    _, model_dir = exported
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    for name in ("model.onnx", "tokenizer.json", "config.json", "weights.safetensors"):
+        (folder / name).write_bytes((model_dir / name).read_bytes())
+    before = json.loads((folder / "config.json").read_text())
+    assert main(["export", "--checkpoint", str(folder), "--out", str(folder), "--keep-fp32"]) == 0
+    after = json.loads((folder / "config.json").read_text())
+    assert after == before  # step, tokens seen, val loss and shape all carried
+    assert (folder / "tokenizer.json").read_bytes() == (model_dir / "tokenizer.json").read_bytes()
+    # fp16 weights round-trip exactly, so the new fp32 graph is the old one's fp16-rounded twin.
+    ids = np.arange(11, 43, dtype=np.int64)[None, :]
+    feeds = {"input_ids": ids, "logits_index": np.arange(32, dtype=np.int64)}
+    for item in session(folder / "model.fp32.onnx").get_inputs():
+        if item.name.startswith("past_"):
+            shape = [1 if d == "batch" else 0 if isinstance(d, str) else d for d in item.shape]
+            feeds[item.name] = np.zeros(shape, np.float32)
+    again = session(folder / "model.fp32.onnx").run(None, feeds)[0]
+    original = session(model_dir / "model.fp32.onnx").run(None, feeds)[0]
+    np.testing.assert_allclose(again, original, atol=5e-2)
+    assert float((again.argmax(-1) == original.argmax(-1)).mean()) >= 0.9
+
+
+def test_a_folder_without_weights_is_a_clear_export_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    assert main(["export", "--checkpoint", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "weights.safetensors is missing" in capsys.readouterr().err

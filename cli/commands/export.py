@@ -13,7 +13,12 @@ HELP = "export a checkpoint to ONNX (int8 for the CPU by default, optional fp16 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Checkpoint in, model folder out, which variants."""
-    parser.add_argument("--checkpoint", required=True, metavar="FILE", help="a ckpt.pt")
+    parser.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="PATH",
+        help="a ckpt.pt, or a model folder (its fp16 weights: re-export the shipped model)",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="model folder to write")
     quant = parser.add_mutually_exclusive_group()
     quant.add_argument(
@@ -31,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tokenizer",
         metavar="FILE",
-        help="tokenizer.json to ship (default: the one in the checkpoint's corpus folder)",
+        help="tokenizer.json to ship (default: the model folder's, or the one in the "
+        "checkpoint's corpus folder)",
     )
 
 
