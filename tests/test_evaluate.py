@@ -1,6 +1,7 @@
 """`codegpt eval`'s documented-returns tasks and how the model card shows them."""
 
-from codegpt.training.evaluate import EvalConfig, docstring_return_tasks
+from codegpt.model.runtime import CodeModel, RuntimeOptions
+from codegpt.training.evaluate import EvalConfig, complete_line, docstring_return_tasks
 from codegpt.training.model_card import render
 
 SOURCE = '''"""Módulo de ejemplo: π and other non-ASCII text before the functions."""
@@ -61,7 +62,16 @@ def test_sample_is_capped_and_deterministic():
     assert all(len(task.prefix) <= 20 and len(task.suffix) <= 5 for task in first)
 
 
-def test_model_card_shows_the_documented_returns_row_when_evaluated():
+def test_token_healing_continues_a_word_cut_mid_token():
+    """Healed, the cut token is spelled again and left out of the prediction, as in the editor."""
+    model = CodeModel.load(RuntimeOptions(threads=1))  # the bundled model
+    ids = model.encode("with open(path) as f:\n    data = f.rea")
+    assert model.decode(ids[-1:]) == "rea"  # the cut ends mid-token
+    healed = complete_line(model, ids, EvalConfig(), healing=True)
+    assert healed.startswith("d(")  # "rea" + "d(" : the word goes on, "rea" is not repeated
+
+
+def test_model_card_shows_the_documented_returns_and_healed_rows_when_evaluated():
     result = {"samples": 200, "exact_match": 12.5, "edit_similarity": 40.25}
     line = {"samples": 500, "exact_match": 7.0, "edit_similarity": 38.0}
     evaluation = {
@@ -73,6 +83,13 @@ def test_model_card_shows_the_documented_returns_row_when_evaluated():
     }
     card = render({"model": {}}, {}, [], evaluation, [], {})
     assert "| documented returns (FIM) | 200 | 12.50 | 40.25 |" in card
+    assert "cut healed |" not in card and "*Cut healed*" not in card
+    evaluation["line_completion_prefix_only_healed"] = {**line, "exact_match": 19.75}
+    evaluation["line_completion_with_suffix_healed"] = {**line, "edit_similarity": 54.125}
+    card = render({"model": {}}, {}, [], evaluation, [], {})
+    assert "| prefix only, cut healed | 500 | 19.75 | 38.00 |" in card
+    assert "| prefix + suffix (FIM), cut healed | 500 | 7.00 | 54.12 |" in card
+    assert "*Cut healed*" in card
     del evaluation["docstring_returns"]  # an evaluation written before the row existed
     assert "documented returns (FIM) |" not in render({"model": {}}, {}, [], evaluation, [], {})
 

@@ -102,7 +102,8 @@ def test_summary_holds_eval_numbers_and_mfu(run: dict) -> None:
     summary = json.loads((run["out"] / "summary.json").read_text())
     evaluation = summary["eval"]
     assert math.isfinite(evaluation["bits_per_byte"]) and evaluation["bits_per_byte"] > 0
-    for variant in ("line_completion_prefix_only", "line_completion_with_suffix"):
+    variants = ("line_completion_prefix_only", "line_completion_with_suffix")
+    for variant in (*variants, *(variant + "_healed" for variant in variants)):
         assert evaluation[variant]["samples"] == 10
         assert 0 <= evaluation[variant]["edit_similarity"] <= 100  # CodeXGLUE scale
     examples = evaluation["examples"]

@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from codegpt.model.fim import format_spm_prompt
+from codegpt.model.healing import heal
 from codegpt.model.runtime import CodeModel, GenerateOptions
 from codegpt.model.tokens import END_OF_TEXT
 from codegpt.server.line_index import line_starts
@@ -71,6 +72,10 @@ class EvalResult:
     line_completion_prefix_only: LineCompletionResult
     line_completion_with_suffix: LineCompletionResult
     docstring_returns: LineCompletionResult | None = None
+    # The same random cuts, token-healed as the editor heals them (``complete_line``); absent
+    # in evaluations written before these rows existed.
+    line_completion_prefix_only_healed: LineCompletionResult | None = None
+    line_completion_with_suffix_healed: LineCompletionResult | None = None
     config: dict = field(default_factory=dict)
     # The fixed probes of ``EXAMPLES``: prompt, what a sensible model writes, what this one did.
     examples: list[dict] = field(default_factory=list)
@@ -226,10 +231,25 @@ def fitted_prompt(model: CodeModel, task: LineTask, with_suffix: bool, budget: i
             prefix = prefix[len(prefix) // 5 + 1 :]
 
 
-def complete_line(model: CodeModel, prompt_ids: list[int], config: EvalConfig) -> str:
-    """Greedy completion of the rest of the line."""
+def complete_line(
+    model: CodeModel, prompt_ids: list[int], config: EvalConfig, healing: bool = False
+) -> str:
+    """Greedy completion of the rest of the line.
+
+    With ``healing`` the prompt's last token is taken off and the first new tokens must spell it
+    again, as the editor does (``codegpt.model.healing``): a random cut often ends inside a
+    token, and the unhealed prompt is then tokenized unlike any training text. The historical
+    rows stay unhealed so that numbers compare across the model card's history.
+    """
+    healed = ""
+    if healing:
+        healing = heal(prompt_ids, model.vocabulary)
+        prompt_ids, healed = healing.ids, healing.healed
     options = GenerateOptions(
-        max_new_tokens=config.max_new_tokens, temperature=0.0, stop_strings=("\n",)
+        max_new_tokens=config.max_new_tokens,
+        temperature=0.0,
+        stop_strings=("\n",),
+        healed=healed,
     )
     generations = model.generate(prompt_ids, options)
     return generations[0].text.split("\n", 1)[0] if generations else ""
@@ -241,15 +261,17 @@ def line_completion(
     config: EvalConfig,
     with_suffix: bool,
     label: str = "",
+    healing: bool = False,
 ) -> LineCompletionResult:
     """Exact match and edit similarity over the tasks, with or without the FIM suffix."""
     matches = 0
     similarity = 0.0
     started = time.perf_counter()
-    label = label or ("lines+suffix" if with_suffix else "lines")
+    label = label or ("lines+suffix" if with_suffix else "lines") + (" healed" if healing else "")
     for task in tqdm(tasks, desc=label, unit="line", leave=False):
         budget = model.max_context - config.max_new_tokens
-        prediction = complete_line(model, fitted_prompt(model, task, with_suffix, budget), config)
+        ids = fitted_prompt(model, task, with_suffix, budget)
+        prediction = complete_line(model, ids, config, healing)
         matches += exact_match(prediction, task.truth)
         similarity += edit_similarity(prediction, task.truth)
     count = max(len(tasks), 1)
@@ -284,6 +306,8 @@ def evaluate(model: CodeModel, config: EvalConfig) -> EvalResult:
     tasks = list(sample_line_tasks(documents, config))
     plain = line_completion(model, tasks, config, with_suffix=False)
     fim = line_completion(model, tasks, config, with_suffix=True)
+    plain_healed = line_completion(model, tasks, config, with_suffix=False, healing=True)
+    fim_healed = line_completion(model, tasks, config, with_suffix=True, healing=True)
     returns = docstring_return_tasks(documents, config)
     docstring_returns = (
         line_completion(model, returns, config, with_suffix=True, label="returns")
@@ -293,6 +317,15 @@ def evaluate(model: CodeModel, config: EvalConfig) -> EvalResult:
     config_dict = {key: str(value) for key, value in asdict(config).items()}
     examples = example_completions(model, config)
     return EvalResult(
-        config.split, bpb, tokens, bytes_per_token, plain, fim, docstring_returns, config_dict,
-        examples,
-    )  # fmt: skip
+        split=config.split,
+        bits_per_byte=bpb,
+        tokens_scored=tokens,
+        bytes_per_token=bytes_per_token,
+        line_completion_prefix_only=plain,
+        line_completion_with_suffix=fim,
+        docstring_returns=docstring_returns,
+        line_completion_prefix_only_healed=plain_healed,
+        line_completion_with_suffix_healed=fim_healed,
+        config=config_dict,
+        examples=examples,
+    )

@@ -193,6 +193,7 @@ def render(
             f"{plain['edit_similarity']:.2f} |",
             f"| prefix + suffix (FIM) | {fim['samples']} | {fim['exact_match']:.2f} | "
             f"{fim['edit_similarity']:.2f} |",
+            *healed_rows(evaluation),
             *returns_row(evaluation.get("docstring_returns")),
             f"| anchor: {CODEXGLUE_ANCHOR['model']} on PY150 | - | "
             f"{CODEXGLUE_ANCHOR['exact_match']} | {CODEXGLUE_ANCHOR['edit_sim']} |",
@@ -201,12 +202,40 @@ def render(
             "distance to a well-trained model, not a like-for-like comparison. *Documented",
             "returns*: functions of the test split whose body is a docstring and a one-line",
             "`return`, completed right after `return` with the rest of the file as suffix.",
+            *healed_note(evaluation),
             *example_table(evaluation.get("examples", [])),
         ]
     else:
         lines.append("Not evaluated yet.")
     lines += ["", "## Commands that produced this model", "", "```sh", *commands, "```", ""]
     return "\n".join(lines)
+
+
+def healed_rows(evaluation: dict[str, Any]) -> list[str]:
+    """The token-healed line-completion rows (absent in older evaluations)."""
+    rows = []
+    for key, name in (
+        ("line_completion_prefix_only_healed", "prefix only, cut healed"),
+        ("line_completion_with_suffix_healed", "prefix + suffix (FIM), cut healed"),
+    ):
+        result = evaluation.get(key)
+        if result:
+            rows.append(
+                f"| {name} | {result['samples']} | {result['exact_match']:.2f} | "
+                f"{result['edit_similarity']:.2f} |"
+            )
+    return rows
+
+
+def healed_note(evaluation: dict[str, Any]) -> list[str]:
+    """What *cut healed* means, when those rows are shown."""
+    if not evaluation.get("line_completion_prefix_only_healed"):
+        return []
+    return [
+        "*Cut healed*: the same cuts with token healing, as the editor completes them (the",
+        "prompt's last token is taken off and the completion must spell it again): a cut at a",
+        "random character mostly ends inside a token, which no training text did.",
+    ]
 
 
 def returns_row(result: dict[str, Any] | None) -> list[str]:
