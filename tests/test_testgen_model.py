@@ -176,6 +176,35 @@ def test_the_model_samples_usable_calls_deterministically(model):
     assert [p.args for p in source(target, 16)] == [p.args for p in proposals]
 
 
+class _Recording:
+    """The real model, with each generate call's prompt and options kept for the test to read."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.calls: list = []
+
+    def __getattr__(self, name: str):
+        return getattr(self.model, name)
+
+    def generate(self, ids, options):
+        self.calls.append((list(ids), options))
+        return self.model.generate(ids, options)
+
+
+@pytest.mark.parametrize("healing", [True, False])
+def test_the_open_paren_is_healed_so_it_can_merge_with_the_first_argument(model, healing):
+    recording = _Recording(model)
+    config = ModelProposalConfig(seeds=(0,), token_healing=healing)
+    completions = ModelProposalSource(recording, config).completions(_target("clamp"))
+    (ids, options), *_ = recording.calls
+    prompt = model.decode(ids)
+    if healing:  # "(" is spelled by the first new token: "([", "('" and "()" become possible
+        assert options.healed == "(" and prompt.endswith("assert clamp")
+    else:
+        assert options.healed == "" and prompt.endswith("assert clamp(")
+    assert len(completions) == config.samples_per_seed
+
+
 def test_a_set_cancel_event_stops_sampling(model):
     import threading
 

@@ -23,6 +23,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from codegpt.model.generation import GenerateOptions
+from codegpt.model.healing import heal
 from codegpt.model.tokens import END_OF_TEXT_ID
 from codegpt.server.testgen.analysis import FunctionTarget
 from codegpt.server.testgen.proposals import Proposal, proposal_from_call_text
@@ -54,6 +55,10 @@ class ModelProposalConfig:
     max_new_tokens: int = 40  # an argument list plus "== expected" fits in well under 40 tokens
     time_budget_s: float = 4.0  # per seed; the built-in sources already give a usable result
     max_source_chars: int = 3000  # long functions are cut from the top; the call site matters
+    # The prompt ends in "(", which BPE merges with what follows in training text ("([", "('",
+    # "()"): healed, the first token may be one of those, so lists and strings come first as
+    # often as in real tests instead of only after an unnatural lone "(".
+    token_healing: bool = True
 
 
 def callee_for(target: FunctionTarget) -> tuple[str, str]:
@@ -191,6 +196,10 @@ class ModelProposalSource:
         if room < 8:
             return []
         ids = ids[-room:]  # keep the call site; the source's start matters least
+        healed = ""
+        if config.token_healing:
+            healing = heal(ids, self.model.vocabulary)
+            ids, healed = healing.ids, healing.healed
         texts: list[str] = []
         for seed in config.seeds:
             if self.cancel is not None and self.cancel.is_set():
@@ -203,6 +212,7 @@ class ModelProposalSource:
                 stop_strings=("\n",),
                 time_budget_s=config.time_budget_s,
                 seed=seed,
+                healed=healed,
             )
             generations = self.runner(partial(self.model.generate, ids, options))
             texts += [g.text for g in generations]
