@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from codegpt import __version__
-from codegpt.exit_codes import USAGE_ERROR
+from codegpt.exit_codes import BROKEN_PIPE, USAGE_ERROR
 
 # name -> module under codegpt.commands exposing HELP, add_arguments(parser) and run(args) -> int
 SUBCOMMANDS: dict[str, str] = {
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codegpt",
         description="An AI code assistant for Python: completion, repair and test generation.",
-        epilog="Exit codes: 0 ok, 1 problems found, 2 usage or environment error.",
+        epilog="Exit codes: 0 ok, 1 problems found, 2 usage or environment error, "
+        "141 stdout closed early (| head).",
         parents=[verbosity_parent(0)],
     )
     parser.add_argument("--version", action="version", version=f"codegpt {__version__}")
@@ -103,3 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("codegpt: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `codegpt check src/ | head`: stop quietly. Later writes (the exit-time flush included)
+        # go to /dev/null, or Python would print a second error while shutting down.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE

@@ -58,3 +58,22 @@ def test_utf8_bom_is_accepted(tmp_path: Path):
     bom = tmp_path / "bom.py"
     bom.write_bytes(b"\xef\xbb\xbfx = 1\n")
     assert check(bom).returncode == 0
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path):
+    """``codegpt check src/ | head -1``: no traceback, the exit status a shell gives cat."""
+    files = []
+    for index in range(200):
+        broken = tmp_path / f"broken_{index}.py"
+        broken.write_text("def f(:\n    pass\n", encoding="utf-8")
+        files.append(str(broken))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codegpt", "check", *files],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the interpreter has started: every write fails
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141, stderr
+    assert stderr == ""
