@@ -149,3 +149,13 @@ def test_main_writes_jsonl_per_split_from_a_corpus_folder(tmp_path: Path) -> Non
     assert stats["test"]["pairs"] == 2 * len(FILES)
     assert not (out / "train.jsonl").exists()
     assert main(["--input", str(tmp_path / "missing"), "--out", str(out)]) == 2
+
+
+def test_worker_processes_give_the_same_pairs_in_the_same_order():
+    from codegpt.training.repair_shards import pairs_with_progress
+
+    documents = [SourceDocument("pkg", path.name, path.read_text()) for path in FILES]
+    config = RepairDataConfig(pairs_per_document=3)
+    alone = [pair.text for pair in pairs_with_progress(documents, config, "test")]
+    pooled = [pair.text for pair in pairs_with_progress(documents, config, "test", jobs=2)]
+    assert alone and pooled == alone

@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import random
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from codegpt.model.fim import recover_document
 from codegpt.model.tokens import END_OF_TEXT_ID
 from codegpt.training.repair_data import (
     RepairDataConfig,
+    RepairPair,
     SourceDocument,
     pairs_for_document,
     write_pairs,
@@ -62,12 +65,28 @@ def split_documents(corpus: Path, split: str) -> list[SourceDocument]:
     return [SourceDocument(r["package"], r["path"], r["text"]) for r in records]
 
 
+def document_pairs(document: SourceDocument, config: RepairDataConfig) -> list[RepairPair]:
+    """One document's pairs as a list (what a worker process sends back)."""
+    return list(pairs_for_document(document, config))
+
+
 def pairs_with_progress(
-    documents: list[SourceDocument], config: RepairDataConfig, label: str
-) -> Iterator:
-    """Pairs for every document, with a progress bar (corrupting is the slow step)."""
-    for document in tqdm(documents, desc=f"corrupt {label}", unit="doc", file=sys.stderr):
-        yield from pairs_for_document(document, config)
+    documents: list[SourceDocument], config: RepairDataConfig, label: str, jobs: int = 1
+) -> Iterator[RepairPair]:
+    """Pairs for every document in document order, with a progress bar.
+
+    Corrupting is the slow step (every candidate is compiled). Each document's pairs depend only
+    on the seed and the document, so ``jobs`` worker processes give the same pairs as one.
+    """
+    progress = partial(tqdm, desc=f"corrupt {label}", unit="doc", file=sys.stderr)
+    if jobs <= 1 or len(documents) < 2:
+        for document in progress(documents):
+            yield from pairs_for_document(document, config)
+        return
+    with multiprocessing.Pool(jobs) as pool:
+        work = pool.imap(partial(document_pairs, config=config), documents, chunksize=4)
+        for pairs in progress(work, total=len(documents)):
+            yield from pairs
 
 
 def write_token_shard(path: Path, texts: list[str], corpus: Path) -> int:
@@ -97,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         help="skip larger files: corrupting re-compiles the whole file, and windows are local",
     )
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes for corrupting (same output)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
     config = RepairDataConfig(
@@ -113,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             documents = split_documents(args.corpus, split)[: args.held_out_documents]
-        pairs = list(pairs_with_progress(documents, config, split))
+        pairs = list(pairs_with_progress(documents, config, split, args.jobs))
         counts = write_pairs(args.out / f"repair_{split}.jsonl", pairs)
         n_tokens = write_token_shard(
             args.out / f"repair_{split}.bin", [pair.text for pair in pairs], args.corpus

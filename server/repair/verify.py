@@ -14,8 +14,6 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from codegpt.server.parsing import parse
-
 # compile() tokenizes the whole file after a parser error and reports the first of these instead,
 # wherever it is, so a broken quote far below hides a missing ':' above (CPython
 # ``_PyPegen_tokenize_full_source_to_check_for_errors``). Fixing the quote reveals the earlier
@@ -109,6 +107,10 @@ def compile_error(text: str, filename: str = "<unknown>") -> CompileError | None
 
 def tree_errors(text: str, limit: int = 200) -> tuple[TreeError, ...]:
     """ERROR and MISSING nodes, outermost first, at most ``limit`` of them."""
+    # Imported here: the training data tools use compile_error alone, on machines without
+    # tree-sitter (the GPU run's).
+    from codegpt.server.parsing import parse
+
     root = parse(text).root_node
     if not root.has_error:
         return ()
