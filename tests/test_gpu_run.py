@@ -66,8 +66,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "bash", str(REPO / "training" / "gpu_run.sh"), "--out", str(out), "--work",
         str(tmp_path / "work"), "--config", "tiny", "--device", "cpu", "--no-stdlib",
         "--no-site-packages", "--source", str(source), "--total-s", str(TOTAL_S), "--corpus-s",
-        "25", "--train-s", "8", "--export-s", "40", "--eval-lines", "10", "--bpb-tokens",
-        "2000", "--jobs", "2", "--peak-flops", "1e11",
+        "25", "--train-s", "8", "--mix-s", "15", "--export-s", "40", "--eval-lines", "10",
+        "--bpb-tokens", "2000", "--jobs", "2", "--peak-flops", "1e11",
     ]  # fmt: skip
     env = {**os.environ, "PYTHON": str(python), "OMP_NUM_THREADS": "1"}
     env.pop("PYTHONPATH", None)
@@ -82,10 +82,11 @@ def test_the_run_succeeds_within_its_budget(run: dict) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((run["out"] / "summary.json").read_text())
     assert summary["error"] == ""
-    assert set(summary["phases_s"]) == {"corpus", "train", "export", "eval", "total"}
+    assert set(summary["phases_s"]) == {"corpus", "mix", "train", "export", "eval", "total"}
     assert summary["phases_s"]["total"] <= TOTAL_S
     log = (run["out"] / "run.log").read_text()
-    for phase in ("[corpus] exit 0", "[train] exit 0", "[export] exit 0", "[eval] exit 0"):
+    phases = ("corpus", "repair", "ctxfim", "train", "export", "eval")
+    for phase in (f"[{name}] exit 0" for name in phases):
         assert phase in log
 
 
@@ -111,6 +112,11 @@ def test_summary_holds_eval_numbers_and_mfu(run: dict) -> None:
     assert all(e["match"] == (e["completion"] == e["expected"]) for e in examples)
     train = summary["train"]
     assert train["steps"] > 0 and train["val_loss"] is not None
+    # Repair pairs and context-level FIM were built and mixed in, and each is measured.
+    assert summary["mix"]["parts"] == ["repair", "ctxfim"] and not summary["mix"]["errors"]
+    assert all(tokens > 0 for tokens in summary["mix"]["tokens"].values())
+    assert train["settings"]["mix_fraction"] == "0.3"
+    assert train["val_mix_loss"] is not None and train["val_ctxfim_loss"] is not None
     assert train["median_mfu"] > 0 and train["parameters"] > 0
     assert summary["staging"]["files_kept"] > 0 and summary["corpus"]["counts"]["documents"] > 0
 

@@ -12,9 +12,16 @@ deadline, so the whole run checks the clock and never outlives ``--total-s``:
    build time (measured filter cost x SERIAL_FACTOR, plus tokenizer core-seconds per MB) would
    overrun the phase; then ``codegpt corpus --no-download`` builds from a manifest naming only
    the staged folders.
-2. train (``--train-s``, 270 s plus whatever the corpus left): ``codegpt train --max_time_s``
-   in bf16, with ``--peak_flops`` so metrics.csv gets an ``mfu`` column.
-3. export + eval (``--export-s``, 90 s): int8 ONNX for the CPU, then ``codegpt eval``.
+2. mix (``--mix-s``, 60 s, two children side by side): repair pairs
+   (``training/repair_shards.py``) and context-level FIM examples
+   (``training/context_fim_shards.py``) from ``--mix-documents`` train documents each. The
+   shipped model serves repair (its quick fixes are scored with the repair tokens) and completes
+   with the suffix in view; whole-file FIM in 512-token windows teaches neither (the suffix a
+   middle needs lies thousands of tokens back). Mixed in at ``--mix-fraction``; if a child
+   fails or runs late, training goes on without its part and the summary says so.
+3. train (``--train-s``, 270 s plus whatever the corpus and mix left): ``codegpt train
+   --max_time_s`` in bf16, with ``--peak_flops`` so metrics.csv gets an ``mfu`` column.
+4. export + eval (``--export-s``, 90 s): int8 ONNX for the CPU, then ``codegpt eval``.
 
 Why ``small`` and not ``base`` by default: what comes back is capped at 64 MiB. ``base`` (12 x
 768, vocabulary 16384) has 97.5M parameters: 195 MB of fp16 weights and ~98 MB of int8 ONNX,
@@ -437,14 +444,15 @@ def run_child(
     clock: Clock,
     heartbeat: Path | None = None,
     verbose: bool = True,
+    module: str = "codegpt",
 ) -> float:
-    """Run ``python -m codegpt ARGS``, logging its output; returns its wall time.
+    """Run ``python -m codegpt ARGS`` (or ``-m module``), logging its output; returns its time.
 
     Past ``deadline_s`` (seconds on the run's clock) it gets SIGTERM (train stops at the next
     step with a checkpoint), then SIGKILL 20 s later; a child that was stopped and did not exit
     cleanly is a RunError. ``verbose`` adds ``-v`` (INFO logs: the corpus step timings).
     """
-    command = [sys.executable, "-m", "codegpt", *(["-v"] if verbose else []), *args]
+    command = [sys.executable, "-m", module, *(["-v"] if verbose else []), *args]
     log.info("[%s] $ %s (deadline at %.0f s)", name, " ".join(command[1:]), deadline_s)
     started = clock.elapsed()
     process = subprocess.Popen(
@@ -525,11 +533,10 @@ def train_summary(path: Path, flops_note: dict) -> dict:
         "tokens_seen": int(last["tokens"]),
         "train_loss": float(last["train_loss"]),
         "val_loss": float(evaluated[-1]["val_loss"]) if evaluated else None,
-        "val_fim_loss": (
-            float(evaluated[-1]["val_fim_loss"])
-            if evaluated and evaluated[-1].get("val_fim_loss")
-            else None
-        ),
+        **{
+            key: float(evaluated[-1][key]) if evaluated and evaluated[-1].get(key) else None
+            for key in ("val_fim_loss", "val_mix_loss", "val_ctxfim_loss")
+        },
         "train_s": float(last["elapsed_s"]),
         "median_tokens_per_s": rates[len(rates) // 2] if rates else None,
         "median_mfu": mfus[len(mfus) // 2] if mfus else None,
@@ -625,6 +632,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--corpus-s", type=float, default=150.0, help="corpus phase share")
     parser.add_argument("--train-s", type=float, default=270.0, help="training time share")
     parser.add_argument("--export-s", type=float, default=90.0, help="export + eval share")
+    parser.add_argument("--mix-s", type=float, default=60.0, help="repair + FIM shards share")
+    parser.add_argument(
+        "--mix-documents", type=int, default=1500, help="train documents per mixed shard (0: none)"
+    )
+    parser.add_argument(
+        "--mix-fraction", type=float, default=0.3, help="share of training rows from the mix"
+    )
     parser.add_argument("--corpus-mb", type=float, default=600.0, help="cap on staged source")
     parser.add_argument("--package-mb", type=float, default=12.0, help="cap per package")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
@@ -656,6 +670,7 @@ class Summary:
     skipped_copyleft: dict = field(default_factory=dict)
     licences: dict = field(default_factory=dict)
     corpus: dict = field(default_factory=dict)
+    mix: dict = field(default_factory=dict)
     train: dict = field(default_factory=dict)
     eval: dict = field(default_factory=dict)
     artifacts: list = field(default_factory=list)
@@ -756,9 +771,15 @@ def run(args: argparse.Namespace, out: Path, work: Path, clock: Clock, summary: 
         manifest_data["bytes_per_token_test"],
     )
 
-    # ---------------------------------------------------------------- 2. train
+    # ---------------------------------------------------------------- 2. mix
+    phase_start = clock.elapsed()
+    mix_settings = build_mix(args, corpus, work / "mix", phase_start + args.mix_s, clock, summary)
+    summary.phases_s["mix"] = round(clock.elapsed() - phase_start, 1)
+
+    # ---------------------------------------------------------------- 3. train
     phase_start = clock.elapsed()
     unused_corpus = max(0.0, args.corpus_s - summary.phases_s["corpus"])
+    unused_corpus += max(0.0, args.mix_s - summary.phases_s["mix"])
     train_overhead = CHILD_START_S + 25  # imports, CUDA start, final evaluation and checkpoint
     max_time = min(
         args.train_s + unused_corpus, clock.left() - args.export_s - train_overhead - 5
@@ -779,6 +800,7 @@ def run(args: argparse.Namespace, out: Path, work: Path, clock: Clock, summary: 
             "compile": "true" if args.compile else "false",
         }
     )
+    settings.update(mix_settings)
     for item in args.train_arg:
         key, _, value = item.partition("=")
         settings[key.removeprefix("--")] = value
@@ -801,7 +823,7 @@ def run(args: argparse.Namespace, out: Path, work: Path, clock: Clock, summary: 
     log.info("train: %s", latest_metrics(metrics))
     publish([metrics], out, reserve=1)
 
-    # ---------------------------------------------------------------- 3. export + eval
+    # ---------------------------------------------------------------- 4. export + eval
     phase_start = clock.elapsed()
     model_dir = work / "model"
     export_args = ["export", "--checkpoint", str(work / "run" / "ckpt.pt"), "--out", str(model_dir)]
@@ -831,6 +853,80 @@ def run(args: argparse.Namespace, out: Path, work: Path, clock: Clock, summary: 
     )  # fmt: skip
     summary.phases_s["eval"] = round(clock.elapsed() - eval_start, 1)
     summary.eval = json.loads(eval_json.read_text(encoding="utf-8"))
+
+
+MIX_PARTS = {
+    # name: (module, train shard, val shard)
+    "repair": ("codegpt.training.repair_shards", "repair_train.bin", "repair_val.bin"),
+    "ctxfim": ("codegpt.training.context_fim_shards", "ctxfim_train.bin", "ctxfim_val.bin"),
+}
+
+
+def build_mix(
+    args: argparse.Namespace,
+    corpus: Path,
+    folder: Path,
+    deadline_s: float,
+    clock: Clock,
+    summary: Summary,
+) -> dict[str, str]:
+    """Repair and context-level FIM shards, built side by side; the train settings that mix them.
+
+    A part whose child fails or runs late is left out (logged in ``summary.mix``): the run
+    still trains and ships a model, only without that skill.
+    """
+    if args.mix_documents <= 0 or args.mix_fraction <= 0:
+        summary.mix = {"parts": [], "note": "no mix (--mix-documents 0 or --mix-fraction 0)"}
+        return {}
+    held_out = str(max(1, args.mix_documents // 10))
+    count_flags = {
+        # Corrupting compiles every candidate: all cores but the one the FIM child takes.
+        "repair": [
+            "--train-documents",
+            str(args.mix_documents),
+            "--held-out-documents",
+            held_out,
+            "--jobs",
+            str(max(1, args.jobs - 1)),
+        ],
+        "ctxfim": ["--train-documents", str(args.mix_documents), "--val-documents", held_out],
+    }
+    errors: dict[str, str] = {}
+
+    def build(name: str) -> None:
+        module = MIX_PARTS[name][0]
+        flags = ["--corpus", str(corpus), "--out", str(folder / name), "--seed", str(args.seed)]
+        try:
+            flags += count_flags[name]
+            run_child(name, flags, deadline_s, clock, verbose=False, module=module)
+        except RunError as error:
+            errors[name] = str(error)
+
+    threads = [threading.Thread(target=build, args=(name,)) for name in MIX_PARTS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    parts = [name for name in MIX_PARTS if name not in errors]
+    for name, error in errors.items():
+        log.warning("mix: %s left out: %s", name, error)
+    summary.mix = {"parts": parts, "errors": errors, "tokens": {}}
+    if not parts:
+        return {}
+    mix_train = folder / "mix_train.bin"
+    with mix_train.open("wb") as joined:
+        for name in parts:
+            shard = folder / name / MIX_PARTS[name][1]
+            summary.mix["tokens"][name] = shard.stat().st_size // 2  # uint16 tokens
+            with shard.open("rb") as handle:
+                shutil.copyfileobj(handle, joined)
+    log.info("mix: %s tokens in %s", summary.mix["tokens"], mix_train)
+    settings = {"mix_data": str(mix_train), "mix_fraction": f"{args.mix_fraction:g}"}
+    if "repair" in parts:
+        settings["mix_val_data"] = str(folder / "repair" / MIX_PARTS["repair"][2])
+    if "ctxfim" in parts:
+        settings["ctxfim_val_data"] = str(folder / "ctxfim" / MIX_PARTS["ctxfim"][2])
+    return settings
 
 
 def model_params(config: object) -> int:
