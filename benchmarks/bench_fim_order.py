@@ -20,8 +20,8 @@ from codegpt.model.fim import format_psm_prompt, format_spm_prompt
 from codegpt.model.runtime import CodeModel, RuntimeOptions
 from codegpt.training.evaluate import (
     EvalConfig,
-    LineTask,
     complete_line,
+    fitted_prompt,
     read_documents,
     sample_line_tasks,
 )
@@ -29,19 +29,6 @@ from codegpt.training.line_metrics import edit_similarity, exact_match
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = {"spm": format_spm_prompt, "psm": format_psm_prompt}
-
-
-def fitted(model: CodeModel, task: LineTask, order: str, budget: int) -> list[int]:
-    """The prompt in ``order`` within ``budget`` tokens, cut at the far ends as eval cuts it."""
-    prefix, suffix = task.prefix, task.suffix
-    while True:
-        ids = model.encode(FORMATS[order](prefix, suffix))
-        if len(ids) <= budget:
-            return ids
-        if len(model.encode(suffix)) > budget // 3:
-            suffix = suffix[: int(len(suffix) * 0.8)]
-        else:
-            prefix = prefix[len(prefix) // 5 + 1 :]
 
 
 def main() -> None:
@@ -65,9 +52,8 @@ def main() -> None:
             matches = similarity = 0.0
             started = time.perf_counter()
             for task in tqdm(tasks, desc=name, unit="line", leave=False):
-                prediction = complete_line(
-                    model, fitted(model, task, order, budget), config, healing
-                )
+                ids = fitted_prompt(model, task, True, budget, FORMATS[order])
+                prediction = complete_line(model, ids, config, healing)
                 matches += exact_match(prediction, task.truth)
                 similarity += edit_similarity(prediction, task.truth)
             results[name] = {

@@ -18,7 +18,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -213,15 +213,22 @@ def docstring_return_tasks(documents: list[str], config: EvalConfig) -> list[Lin
     return tasks[: config.return_samples]
 
 
-def fitted_prompt(model: CodeModel, task: LineTask, with_suffix: bool, budget: int) -> list[int]:
+def fitted_prompt(
+    model: CodeModel,
+    task: LineTask,
+    with_suffix: bool,
+    budget: int,
+    fim_format: Callable[[str, str], str] = format_spm_prompt,
+) -> list[int]:
     """Prompt ids within ``budget`` tokens: the suffix keeps at most a third, the prefix the rest.
 
     Text is cut at the far ends (the start of the prefix, the end of the suffix), the way the
-    server's prompt builder keeps the text nearest the cursor.
+    server's prompt builder keeps the text nearest the cursor. ``fim_format`` orders the parts
+    (SPM, as the server does; benchmarks/bench_fim_order.py also tries PSM).
     """
     prefix, suffix = task.prefix, task.suffix if with_suffix else ""
     while True:
-        prompt = format_spm_prompt(prefix, suffix) if with_suffix else prefix
+        prompt = fim_format(prefix, suffix) if with_suffix else prefix
         ids = model.encode(prompt)
         if len(ids) <= budget:
             return ids
