@@ -20,6 +20,7 @@ from codegpt.model.fim import format_psm_prompt, format_spm_prompt
 from codegpt.model.runtime import CodeModel, RuntimeOptions
 from codegpt.training.evaluate import (
     EvalConfig,
+    LineTask,
     complete_line,
     fitted_prompt,
     read_documents,
@@ -29,6 +30,13 @@ from codegpt.training.line_metrics import edit_similarity, exact_match
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = {"spm": format_spm_prompt, "psm": format_psm_prompt}
+
+
+def cut_inside_token(model: CodeModel, task: LineTask) -> bool:
+    """Whether the tokenizer, reading the line whole, has no token boundary at the cut."""
+    before = task.prefix[-300:]  # enough context for the tokenization around the cut
+    encoding = model.tokenizer.encode(before + task.truth)
+    return all(start != len(before) for start, _end in encoding.offsets)
 
 
 def main() -> None:
@@ -45,6 +53,8 @@ def main() -> None:
     config = EvalConfig(data_dir=args.data, line_samples=args.lines)
     tasks = list(sample_line_tasks(read_documents(args.data / "test.jsonl"), config))
     budget = model.max_context - config.max_new_tokens
+    inside = sum(cut_inside_token(model, task) for task in tasks)
+    print(f"{inside} of {len(tasks)} cuts end inside a token")
     results = {}
     for order in FORMATS:
         for healing in (False, True):
@@ -63,7 +73,12 @@ def main() -> None:
             }
             row = results[name]
             print(f"{name:12} {row['exact_match']:6.1f} {row['edit_similarity']:6.1f}")
-    report = {"model": str(model_dir or "bundled"), "lines": len(tasks), "results": results}
+    report = {
+        "model": str(model_dir or "bundled"),
+        "lines": len(tasks),
+        "cuts_inside_token": inside,
+        "results": results,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

@@ -34,24 +34,19 @@ from codegpt.server.testgen.analysis import analyze_source  # noqa: E402
 from codegpt.server.testgen.model_proposals import (  # noqa: E402
     ModelProposalConfig,
     ModelProposalSource,
-    argument_text,
     proposals_from_completions,
 )
+from codegpt.server.testgen.proposals import Proposal  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def first_argument_kind(arguments: str) -> str:
-    """What the call's first argument is: number, string, list, tuple, dict, set, none, other."""
-    try:
-        call = ast.parse(f"f({arguments})", mode="eval").body
-    except SyntaxError:
-        return "unparsable"
-    assert isinstance(call, ast.Call)
-    nodes = [*call.args, *(keyword.value for keyword in call.keywords)]
-    if not nodes:
+def first_argument_kind(proposal: Proposal) -> str:
+    """What the call's first argument is: number, string, list, tuple, dict, set, None, other."""
+    values = [*proposal.args, *(value for _key, value in proposal.kwargs)]
+    if not values:
         return "no argument"
-    node = nodes[0]
+    node = ast.parse(values[0], mode="eval").body  # the proposal's arguments parsed already
     if isinstance(node, ast.UnaryOp):
         node = node.operand
     if isinstance(node, ast.Constant):
@@ -76,13 +71,11 @@ def measure(source: ModelProposalSource, targets: list) -> dict:
     for target in tqdm(targets, desc="functions", unit="fn", leave=False):
         texts = source.completions(target)
         completions += len(texts)
-        proposals = proposals_from_completions(target, texts, limit=len(texts) or 1)
-        distinct.append(len(proposals))
+        distinct.append(len(proposals_from_completions(target, texts, limit=len(texts) or 1)))
         for text in texts:
-            arguments = argument_text(text)
-            if arguments is not None and proposals_from_completions(target, [text], 1):
+            for proposal in proposals_from_completions(target, [text], limit=1):
                 usable += 1
-                kinds[first_argument_kind(arguments)] += 1
+                kinds[first_argument_kind(proposal)] += 1
     return {
         "functions": len(targets),
         "completions": completions,

@@ -168,3 +168,16 @@ def test_publish_keeps_to_the_file_limits(tmp_path: Path) -> None:
     assert len(published) == OUT_MAX_FILES - 1
     assert left_out[0].startswith("huge.bin (17.0 MiB")
     assert len(left_out) == 1 + 10 - (OUT_MAX_FILES - 1)
+
+
+def test_a_mix_part_that_fails_is_left_out_and_named(tmp_path: Path) -> None:
+    """No corpus to read: both children fail; training gets no mix, the summary says why."""
+    from codegpt.training.gpu_run import Clock, Summary, build_mix, parse_args
+
+    args = parse_args(["--out", str(tmp_path / "out"), "--jobs", "2"])
+    summary = Summary(args={})
+    clock = Clock(60)
+    settings = build_mix(args, tmp_path / "no-corpus", tmp_path / "mix", 50, clock, summary)
+    assert settings == {}
+    assert summary.mix["parts"] == [] and set(summary.mix["errors"]) == {"repair", "ctxfim"}
+    assert all("exit code" in error for error in summary.mix["errors"].values())

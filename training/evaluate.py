@@ -250,8 +250,8 @@ def complete_line(
     """
     healed = ""
     if healing:
-        healing = heal(prompt_ids, model.vocabulary)
-        prompt_ids, healed = healing.ids, healing.healed
+        healed_prompt = heal(prompt_ids, model.vocabulary)
+        prompt_ids, healed = healed_prompt.ids, healed_prompt.healed
     options = GenerateOptions(
         max_new_tokens=config.max_new_tokens,
         temperature=0.0,
@@ -274,9 +274,10 @@ def line_completion(
     matches = 0
     similarity = 0.0
     started = time.perf_counter()
-    label = label or ("lines+suffix" if with_suffix else "lines") + (" healed" if healing else "")
+    if not label:
+        label = ("lines+suffix" if with_suffix else "lines") + (" healed" if healing else "")
+    budget = model.max_context - config.max_new_tokens
     for task in tqdm(tasks, desc=label, unit="line", leave=False):
-        budget = model.max_context - config.max_new_tokens
         ids = fitted_prompt(model, task, with_suffix, budget)
         prediction = complete_line(model, ids, config, healing)
         matches += exact_match(prediction, task.truth)

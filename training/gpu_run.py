@@ -778,11 +778,11 @@ def run(args: argparse.Namespace, out: Path, work: Path, clock: Clock, summary: 
 
     # ---------------------------------------------------------------- 3. train
     phase_start = clock.elapsed()
-    unused_corpus = max(0.0, args.corpus_s - summary.phases_s["corpus"])
-    unused_corpus += max(0.0, args.mix_s - summary.phases_s["mix"])
+    unused = max(0.0, args.corpus_s - summary.phases_s["corpus"])
+    unused += max(0.0, args.mix_s - summary.phases_s["mix"])
     train_overhead = CHILD_START_S + 25  # imports, CUDA start, final evaluation and checkpoint
     max_time = min(
-        args.train_s + unused_corpus, clock.left() - args.export_s - train_overhead - 5
+        args.train_s + unused, clock.left() - args.export_s - train_overhead - 5
     )  # fmt: skip
     if max_time < 5:
         raise RunError(f"only {max_time:.0f} s left for training: raise --total-s")
@@ -855,10 +855,26 @@ def run(args: argparse.Namespace, out: Path, work: Path, clock: Clock, summary: 
     summary.eval = json.loads(eval_json.read_text(encoding="utf-8"))
 
 
+@dataclass(frozen=True)
+class MixPart:
+    """One shard kind of the mix: the module that builds it and the files train reads."""
+
+    module: str
+    train_shard: str
+    val_shard: str
+    val_setting: str  # the train option that measures it on its val shard
+
+
 MIX_PARTS = {
-    # name: (module, train shard, val shard)
-    "repair": ("codegpt.training.repair_shards", "repair_train.bin", "repair_val.bin"),
-    "ctxfim": ("codegpt.training.context_fim_shards", "ctxfim_train.bin", "ctxfim_val.bin"),
+    "repair": MixPart(
+        "codegpt.training.repair_shards", "repair_train.bin", "repair_val.bin", "mix_val_data"
+    ),
+    "ctxfim": MixPart(
+        "codegpt.training.context_fim_shards",
+        "ctxfim_train.bin",
+        "ctxfim_val.bin",
+        "ctxfim_val_data",
+    ),
 }
 
 
@@ -878,27 +894,20 @@ def build_mix(
     if args.mix_documents <= 0 or args.mix_fraction <= 0:
         summary.mix = {"parts": [], "note": "no mix (--mix-documents 0 or --mix-fraction 0)"}
         return {}
-    held_out = str(max(1, args.mix_documents // 10))
-    count_flags = {
+    documents, held_out = str(args.mix_documents), str(max(1, args.mix_documents // 10))
+    flags = {
         # Corrupting compiles every candidate: all cores but the one the FIM child takes.
-        "repair": [
-            "--train-documents",
-            str(args.mix_documents),
-            "--held-out-documents",
-            held_out,
-            "--jobs",
-            str(max(1, args.jobs - 1)),
-        ],
-        "ctxfim": ["--train-documents", str(args.mix_documents), "--val-documents", held_out],
+        "repair": ["--held-out-documents", held_out, "--jobs", str(max(1, args.jobs - 1))],
+        "ctxfim": ["--val-documents", held_out],
     }
     errors: dict[str, str] = {}
 
     def build(name: str) -> None:
-        module = MIX_PARTS[name][0]
-        flags = ["--corpus", str(corpus), "--out", str(folder / name), "--seed", str(args.seed)]
+        common = ["--corpus", str(corpus), "--out", str(folder / name), "--seed", str(args.seed)]
+        command = [*common, "--train-documents", documents, *flags[name]]
+        module = MIX_PARTS[name].module
         try:
-            flags += count_flags[name]
-            run_child(name, flags, deadline_s, clock, verbose=False, module=module)
+            run_child(name, command, deadline_s, clock, verbose=False, module=module)
         except RunError as error:
             errors[name] = str(error)
 
@@ -914,18 +923,16 @@ def build_mix(
     if not parts:
         return {}
     mix_train = folder / "mix_train.bin"
+    settings = {"mix_data": str(mix_train), "mix_fraction": f"{args.mix_fraction:g}"}
     with mix_train.open("wb") as joined:
         for name in parts:
-            shard = folder / name / MIX_PARTS[name][1]
+            part = MIX_PARTS[name]
+            shard = folder / name / part.train_shard
             summary.mix["tokens"][name] = shard.stat().st_size // 2  # uint16 tokens
             with shard.open("rb") as handle:
                 shutil.copyfileobj(handle, joined)
+            settings[part.val_setting] = str(folder / name / part.val_shard)
     log.info("mix: %s tokens in %s", summary.mix["tokens"], mix_train)
-    settings = {"mix_data": str(mix_train), "mix_fraction": f"{args.mix_fraction:g}"}
-    if "repair" in parts:
-        settings["mix_val_data"] = str(folder / "repair" / MIX_PARTS["repair"][2])
-    if "ctxfim" in parts:
-        settings["ctxfim_val_data"] = str(folder / "ctxfim" / MIX_PARTS["ctxfim"][2])
     return settings
 
 
