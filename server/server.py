@@ -7,6 +7,7 @@ work. A later feature (completion, repair, test generation) adds a module with a
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from typing import Any
@@ -17,6 +18,7 @@ from pygls.lsp.server import LanguageServer
 from codegpt import __version__
 from codegpt.server.diagnostics_publisher import DiagnosticsPublisher
 from codegpt.server.documents import Document, DocumentStore, TextChange
+from codegpt.server.model_service import server_model_service
 from codegpt.server.positions import UTF16, Encoding
 from codegpt.server.protocol import CodegptProtocol
 from codegpt.server.settings import SECTION, Settings, settings_from_json
@@ -50,6 +52,7 @@ class CodegptServer(LanguageServer):
         self.documents = DocumentStore()
         self.syntax_checks = SyntaxChecks()
         self.diagnostics = DiagnosticsPublisher(self)
+        self.preloading: asyncio.Task[None] | None = None  # ModelService.preload, once initialized
 
     @property
     def position_encoding(self) -> Encoding:
@@ -124,18 +127,41 @@ def initialize(ls: CodegptServer, params: types.InitializeParams) -> None:
 
 
 async def initialized(ls: CodegptServer, params: types.InitializedParams) -> None:
-    """Pull settings from clients that keep them in ``workspace/configuration``."""
+    """Pull settings from clients that keep them in ``workspace/configuration``; start the model.
+
+    With completion on, the model loads and warms up in the background now that its settings are
+    known (``ModelService.preload``): the user is still reading the file, and the first keystroke
+    then gets its suggestion as fast as any later one.
+    """
     await _pull_settings(ls)
+    _start_preload(ls)
+
+
+def _start_preload(ls: CodegptServer) -> None:
+    """Load the model for the current settings in the background, if completion will want it."""
+    if ls.settings.completion.enable:
+        ls.preloading = asyncio.create_task(_preload(ls))
+
+
+async def _preload(ls: CodegptServer) -> None:
+    try:
+        await server_model_service(ls).preload()
+    except Exception:  # the first request loads it again and reports what is wrong
+        log.warning("loading the model ahead of use failed", exc_info=True)
 
 
 async def did_change_configuration(
     ls: CodegptServer, params: types.DidChangeConfigurationParams
 ) -> None:
-    """Settings pushed by the client, or a hint to pull them (when ``settings`` is empty)."""
+    """Settings pushed by the client, or a hint to pull them (when ``settings`` is empty).
+
+    A new model path, provider or thread count loads that model now, not on the next keystroke.
+    """
     if params.settings:
         ls.apply_settings(params.settings)
     else:
         await _pull_settings(ls)
+    _start_preload(ls)
 
 
 async def _pull_settings(ls: CodegptServer) -> None:

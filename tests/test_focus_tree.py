@@ -153,8 +153,11 @@ def test_an_edit_outside_the_region_parses_a_fresh_one(huge_text: str):
     document = Document("file:///huge.py", huge_text)
     offset = len(document.text) - 10
     focus = _assert_focus_matches(document, offset)
-    gap = document.position_at(focus.region.start - 1_000)  # between the head and the region
+    # Between the head and the region, ahead of a top-level definition: the text stays valid
+    # (an edit that breaks the code before the region may change how the whole file parses).
+    gap = document.position_at(document.text.rfind("\ndef ", 0, focus.region.start - 1_000) + 1)
     document.apply_changes([TextChange("x = 1\n", gap, gap)])
+    assert not parse(document.source).root_node.has_error
     again = _assert_focus_matches(document, offset + len("x = 1\n"))
     assert again.tree is not focus.tree
 

@@ -292,6 +292,18 @@ def test_generation_stops_at_the_context_limit(model: CodeModel) -> None:
     assert generation.finish_reason == "length" and len(generation.token_ids) == 3
 
 
+def test_warm_up_fits_the_context_and_changes_no_result(model_dir: Path) -> None:
+    def load() -> CodeModel:  # a prefill chunk longer than the model's whole context
+        return CodeModel.load(RuntimeOptions(model_dir=model_dir, threads=1, prefill_chunk=4096))
+
+    warmed, cold = load(), load()
+    warmed.warm_up()
+    prompt = cold.encode(CODE[:120])
+    options = GenerateOptions(max_new_tokens=8, stop_at_special_tokens=False)
+    expected = cold.generate(prompt, options)[0].token_ids
+    assert warmed.generate(prompt, options)[0].token_ids == expected
+
+
 def test_bad_requests_are_value_errors(model: CodeModel) -> None:
     with pytest.raises(ValueError, match="prompt is empty"):
         model.generate([])
