@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from codegpt.model.healing import MAX_HEALING_STEPS, constrain
+from codegpt.model.healing import MAX_HEALING_STEPS, constrain, heal
 from codegpt.model.tokens import END_OF_TEXT_ID, SPECIAL_TOKENS
 
 if TYPE_CHECKING:
@@ -80,6 +80,10 @@ class GenerateOptions:
     # ``codegpt.model.healing.heal``). It is not part of ``Generation.text``; a model that cannot
     # spell it in MAX_HEALING_STEPS tokens ends with 'unhealed' and no text.
     healed: str = ""
+    # Heal the prompt here (``codegpt.model.healing.heal``: its last token off, ``healed`` set to
+    # it) for callers that do not keep the healed ids themselves; the completion engine does,
+    # for its KV cache, and passes ``healed``. Both at once are an error.
+    heal_prompt: bool = False
     # Give up on a sequence whose running mean token log-prob is below this once it has
     # ``min_mean_logprob_after`` tokens ('low_confidence'), for callers that discard anything
     # under a mean threshold. A heuristic: the mean often recovers (a line's first tokens are
@@ -257,6 +261,12 @@ def generate(
         raise ValueError("temperature must be >= 0")
     if options.rank not in ("total", "mean"):
         raise ValueError(f"rank must be 'total' or 'mean', got {options.rank!r}")
+    if options.heal_prompt:
+        if options.healed:
+            raise ValueError("heal_prompt heals the prompt itself: pass it or healed, not both")
+        healing = heal(prompt_ids, model.vocabulary)
+        prompt_ids = healing.ids
+        options = replace(options, healed=healing.healed, heal_prompt=False)
     deadline = (
         time.perf_counter() + options.time_budget_s if options.time_budget_s is not None else None
     )

@@ -458,6 +458,18 @@ def test_healing_spells_the_last_token_first(model: CodeModel) -> None:
     assert all(model.decode(b.token_ids).startswith(healed.healed) for b in beams)
 
 
+def test_heal_prompt_heals_inside_generate_as_the_explicit_path(model: CodeModel) -> None:
+    ids = model.encode(CODE[: CODE.index("TextWrapper") + 4])
+    healed = heal(ids, model.vocabulary)
+    explicit = GenerateOptions(max_new_tokens=6, healed=healed.healed, num_return_sequences=2)
+    inside = GenerateOptions(max_new_tokens=6, heal_prompt=True, num_return_sequences=2)
+    expected = model.generate(healed.ids, explicit)
+    assert [g.token_ids for g in model.generate(ids, inside)] == [g.token_ids for g in expected]
+    assert inside.heal_prompt and not inside.healed  # the caller's options are left as they were
+    with pytest.raises(ValueError, match="not both"):
+        model.generate(ids, GenerateOptions(heal_prompt=True, healed="Wrap"))
+
+
 def test_text_no_token_can_spell_is_unhealed(model: CodeModel) -> None:
     prompt = model.encode(CODE[:80])
     assert model.vocabulary.allowed("\u4e2d\u6587").size == 0

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from codegpt.model import paths
+from codegpt.model.healing import heal
 from codegpt.model.tokens import END_OF_TEXT_ID
 from codegpt.server.testgen.analysis import analyze_source
 from codegpt.server.testgen.model_proposals import (
@@ -197,11 +198,10 @@ def test_the_open_paren_is_healed_so_it_can_merge_with_the_first_argument(model,
     config = ModelProposalConfig(seeds=(0,), token_healing=healing)
     completions = ModelProposalSource(recording, config).completions(_target("clamp"))
     (ids, options), *_ = recording.calls
-    prompt = model.decode(ids)
-    if healing:  # "(" is spelled by the first new token: "([", "('" and "()" become possible
-        assert options.healed == "(" and prompt.endswith("assert clamp")
-    else:
-        assert options.healed == "" and prompt.endswith("assert clamp(")
+    assert model.decode(ids).endswith("assert clamp(")
+    # Healed, "(" is spelled by the first new token: "([", "('" and "()" become possible.
+    assert heal(ids, model.vocabulary).healed == "("
+    assert options.heal_prompt is healing and options.healed == ""
     assert len(completions) == config.samples_per_seed
 
 

@@ -26,7 +26,6 @@ import numpy as np
 from tqdm import tqdm
 
 from codegpt.model.fim import format_spm_prompt
-from codegpt.model.healing import heal
 from codegpt.model.runtime import CodeModel, GenerateOptions
 from codegpt.model.tokens import END_OF_TEXT
 from codegpt.server.line_index import line_starts
@@ -248,15 +247,11 @@ def complete_line(
     token, and the unhealed prompt is then tokenized unlike any training text. The historical
     rows stay unhealed so that numbers compare across the model card's history.
     """
-    healed = ""
-    if healing:
-        healed_prompt = heal(prompt_ids, model.vocabulary)
-        prompt_ids, healed = healed_prompt.ids, healed_prompt.healed
     options = GenerateOptions(
         max_new_tokens=config.max_new_tokens,
         temperature=0.0,
         stop_strings=("\n",),
-        healed=healed,
+        heal_prompt=healing,
     )
     generations = model.generate(prompt_ids, options)
     return generations[0].text.split("\n", 1)[0] if generations else ""

@@ -23,7 +23,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from codegpt.model.generation import GenerateOptions
-from codegpt.model.healing import heal
 from codegpt.model.tokens import END_OF_TEXT_ID
 from codegpt.server.testgen.analysis import FunctionTarget
 from codegpt.server.testgen.proposals import Proposal, proposal_from_call_text
@@ -196,10 +195,6 @@ class ModelProposalSource:
         if room < 8:
             return []
         ids = ids[-room:]  # keep the call site; the source's start matters least
-        healed = ""
-        if config.token_healing:
-            healing = heal(ids, self.model.vocabulary)
-            ids, healed = healing.ids, healing.healed
         texts: list[str] = []
         for seed in config.seeds:
             if self.cancel is not None and self.cancel.is_set():
@@ -212,7 +207,7 @@ class ModelProposalSource:
                 stop_strings=("\n",),
                 time_budget_s=config.time_budget_s,
                 seed=seed,
-                healed=healed,
+                heal_prompt=config.token_healing,
             )
             generations = self.runner(partial(self.model.generate, ids, options))
             texts += [g.text for g in generations]
