@@ -489,6 +489,7 @@ def test_checkhealth_reports_model_and_provider_from_doctor(nvim: Any) -> None:
     if "OK model: " in report:
         assert "OK execution providers: " in report, report
         assert "CPUExecutionProvider" in report
+        assert "speed: " in report and "ms per generated token" in report, report
     else:
         assert "ERROR model: " in report and "model.path" in report, report
 

@@ -9,17 +9,34 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import sys
+import time
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codegpt import __version__
 from codegpt.exit_codes import OK, PROBLEMS_FOUND, USAGE_ERROR
 
-HELP = "report versions, the onnxruntime package and providers, the model and the grammar"
+if TYPE_CHECKING:
+    from codegpt.model.runtime import CodeModel
+
+HELP = (
+    "report versions, the onnxruntime package and providers, the model, its speed here and the "
+    "grammar"
+)
 
 CORE_PACKAGES = ("pygls", "lsprotocol", "tree-sitter", "tree-sitter-python", "tokenizers", "numpy")
+# A cold inline suggestion is a full prefill of its prompt plus a decode step per token: at the
+# default budgets the prompt is up to ~350 tokens, 151 on average on the test split, and a
+# single-line suggestion takes ~5 steps (benchmarks/bench_prompt_budget.py). 256 + 8 is a
+# typical cold request; the server runs one onnxruntime thread by default.
+SPEED_PROMPT_TOKENS = 256
+SPEED_DECODE_STEPS = 8
+SPEED_REPEATS = 3
+COLD_TARGET_MS = 30.0  # the completion target, p50 of cold positions
 
 
 @dataclass
@@ -86,8 +103,8 @@ def check_model(model_path: str | None) -> list[Check]:
     from codegpt.model.runtime import CodeModel, ModelLoadError, RuntimeOptions
 
     model_dir = Path(model_path) if model_path else default_model_dir()
-    try:
-        model = CodeModel.load(RuntimeOptions(model_dir=model_dir))
+    try:  # one thread, as the server runs it (ModelSettings.threads)
+        model = CodeModel.load(RuntimeOptions(model_dir=model_dir, threads=1))
     except ModelLoadError as error:
         return [Check("model", "fail", f"{model_dir}: {error}")]
     n_params = model.config.get("n_params")
@@ -95,7 +112,47 @@ def check_model(model_path: str | None) -> list[Check]:
     return [
         Check("model", "ok", f"{model_dir}{size}, context {model.max_context} tokens"),
         Check("execution providers", "ok", ", ".join(model.providers) + " (actually running)"),
+        check_speed(model),
     ]
+
+
+def check_speed(model: CodeModel) -> Check:
+    """What a cold suggestion costs on this machine, against the completion target.
+
+    The defaults were sized on a fast x86 core; on an older or AVX2-only CPU the same prompt can
+    take twice as long, and the user should hear it here, with what to change.
+    """
+    import numpy as np
+
+    from codegpt.model.tokens import END_OF_TEXT_ID, SPECIAL_TOKENS
+
+    model.warm_up()
+    size = min(SPEED_PROMPT_TOKENS, model.max_context - SPEED_DECODE_STEPS - 1)
+    ids = [END_OF_TEXT_ID] + [len(SPECIAL_TOKENS) + i for i in range(size - 1)]
+    step = np.asarray([ids[-1]], dtype=np.int64)
+    prefills, decodes = [], []
+    for _ in range(SPEED_REPEATS):
+        started = time.perf_counter()
+        past, _ = model.prefill(ids)
+        prefilled = time.perf_counter()
+        for _ in range(SPEED_DECODE_STEPS):
+            _, past = model.decode_step(step, past)
+        prefills.append(1000 * (prefilled - started))
+        decodes.append(1000 * (time.perf_counter() - prefilled) / SPEED_DECODE_STEPS)
+    prefill_ms, decode_ms = statistics.median(prefills), statistics.median(decodes)
+    cold_ms = prefill_ms + SPEED_DECODE_STEPS * decode_ms
+    detail = (
+        f"{size}-token prefill {prefill_ms:.0f} ms, {decode_ms:.1f} ms per generated token: "
+        f"a cold suggestion takes about {cold_ms:.0f} ms (target {COLD_TARGET_MS:.0f} ms)"
+    )
+    if cold_ms <= COLD_TARGET_MS:
+        return Check("speed", "ok", detail)
+    return Check(
+        "speed",
+        "warn",
+        f"{detail}; smaller prompts are faster at some cost in exact match: "
+        "completion.prefixTokens 192 and suffixTokens 48 cut a cold prompt by about a quarter",
+    )
 
 
 def check_grammar() -> Check:
