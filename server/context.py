@@ -100,18 +100,29 @@ def extract_context_at_offset(
     count_tokens: TokenCounter | None = None,
     line_starts: Sequence[int] | None = None,
     region: ByteRegion | None = None,
+    previous_window: PromptWindow | None = None,
 ) -> CursorContext:
     """``extract_context`` for a cursor given as a str offset (clamped to the text).
 
     ``line_starts``, when the caller keeps them current (the server's documents do), saves a scan
     of the whole text; they must be ``text``'s own. ``region`` is the part of a huge document to
     read (``focus_region`` around the cursor if not given); with a tree of only that part
-    (``Document.focus``), it must be the region that tree was parsed from.
+    (``Document.focus``), it must be the region that tree was parsed from. ``previous_window`` is
+    the document's last window (``cut_window``'s ``previous``: its start is kept while typing).
     """
     source = SourceText(text, line_starts)
     offset = max(0, min(offset, len(text)))
     return _extract(
-        source, offset, tree, region, document, open_documents, workspace_root, budget, count_tokens
+        source,
+        offset,
+        tree,
+        region,
+        document,
+        open_documents,
+        workspace_root,
+        budget,
+        count_tokens,
+        previous_window,
     )
 
 
@@ -168,6 +179,7 @@ def _extract(
     workspace_root: str | Path | WorkspaceIndex | None,
     budget: ContextBudget | None,
     count_tokens: TokenCounter | None,
+    previous_window: PromptWindow | None = None,
 ) -> CursorContext:
     budget = budget or ContextBudget()
     if region is None:
@@ -193,6 +205,7 @@ def _extract(
         count_tokens=count_tokens,
         anchor=anchor,
         boundaries=boundaries,
+        previous=previous_window,
     )
     position = cursor_position(source, tree, offset)
 

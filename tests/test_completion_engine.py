@@ -235,3 +235,24 @@ def test_a_beam_behind_an_automatic_request_shows_its_best_only(model: CodeModel
     # Greedy decoding is cached apart from the beam.
     greedy = engine.prepare_inline(model, view, len(text), SHOW_ALL)
     assert isinstance(greedy, InlinePlan) and greedy.beam_width == 1
+
+
+def test_typing_keeps_the_prompt_start_where_a_fresh_cut_would_move_it(model: CodeModel) -> None:
+    body = "".join(f"    total_{i} = weigh(items[{i}], {i})\n" for i in range(80))
+    text = "def long_function(items):\n" + body + "    result = \n    return result\n"
+    cursor = text.index("    result = \n") + len("    result = ")
+    engine = CompletionEngine()
+    first = engine.prepare_inline(model, _view(text), cursor, SHOW_ALL)
+    assert isinstance(first, InlinePlan)
+    window = first.prompt.context.window
+    # A budget the prefix fills exactly (costed line by line, as windows are): the next
+    # characters push a fresh cut past it.
+    cost = sum(len(model.encode(line)) for line in window.prefix.splitlines(keepends=True))
+    exact = dataclasses.replace(SHOW_ALL, prefix_tokens=cost)
+    engine = CompletionEngine()
+    start = engine.prepare_inline(model, _view(text), cursor, exact).prompt.context.window
+    typed = text[:cursor] + "weigh_all" + text[cursor:]
+    fresh = CompletionEngine().prepare_inline(model, _view(typed), cursor + 9, exact)
+    kept = engine.prepare_inline(model, _view(typed), cursor + 9, exact)
+    assert fresh.prompt.context.window.prefix_start > start.prefix_start
+    assert kept.prompt.context.window.prefix_start == start.prefix_start

@@ -1,3 +1,5 @@
+import dataclasses
+
 from context_helpers import offset_of, read
 
 from codegpt.server.context import ContextBudget, extract_context_at_offset
@@ -151,3 +153,68 @@ def test_a_prefix_start_outgrowing_its_budget_moves_in_strides():
         starts.append(window.prefix_start)
     moves = sum(1 for a, b in zip(starts, starts[1:], strict=False) if a != b)
     assert moves <= len(starts) // START_STRIDE_LINES + 1  # not once per line
+
+
+def _long_function(lines: int) -> tuple[str, int]:
+    """A function too long for the budgets below, and the cursor on its indented blank line."""
+    body = "".join(f"    value_{i} = compute({i})\n" for i in range(lines))
+    text = "def long_function():\n" + body + "    \n    return value_0\n"
+    return text, text.index("    \n    return") + 4
+
+
+def test_typing_keeps_the_previous_start_until_its_slack_is_spent():
+    from codegpt.server.context_window import KEEP_START_SLACK
+
+    text, cursor = _long_function(60)
+    budget = WindowBudget(prefix=400, suffix=50, anchor_to_definition=True)
+
+    def bumpy(piece: str) -> int:
+        """A line's cost that rises and falls as it grows, as a BPE count can."""
+        return len(piece) + (30 if piece.count("x") % 2 else 0)
+
+    def cut(now: str, at: int, previous=None):
+        return cut_window(
+            now,
+            at,
+            budget,
+            count_tokens=bumpy,
+            anchor=(0, len(now)),
+            boundaries=[0],
+            previous=previous,
+        )
+
+    window = cut(text, cursor)
+    starts, fresh_starts = [window.prefix_start], [window.prefix_start]
+    for n in range(1, 200):
+        now = text[:cursor] + "x" * n + text[cursor:]
+        window = cut(now, cursor + n, window)
+        assert bumpy(window.prefix) <= budget.prefix * KEEP_START_SLACK
+        starts.append(window.prefix_start)
+        fresh_starts.append(cut(now, cursor + n).prefix_start)
+
+    def moves(values: list[int]) -> int:
+        return sum(a != b for a, b in zip(values, values[1:], strict=False))
+
+    # Cut afresh, the start flips back and forth while the prefix hovers at its budget (the
+    # whole prompt runs again at each flip); kept, it moves forward once the slack is spent.
+    assert fresh_starts != sorted(fresh_starts) and moves(fresh_starts) > 4
+    assert starts == sorted(starts) and 1 <= moves(starts) <= 2
+
+
+def test_a_previous_start_is_dropped_when_the_cursor_moves_or_the_text_above_shifts():
+    text, cursor = _long_function(60)
+    budget = WindowBudget(prefix=400, suffix=50, anchor_to_definition=True)
+
+    def cut(now: str, at: int, previous=None):
+        return cut_window(now, at, budget, anchor=(0, len(now)), boundaries=[0], previous=previous)
+
+    window = cut(text, cursor)
+    elsewhere = text.index("    value_50") + 4
+    assert cut(text, elsewhere, window) == cut(text, elsewhere)  # another suffix: cut afresh
+    shifted = "# a\n" + text  # four characters more above the start: mid-line now
+    moved = dataclasses.replace(window, prefix_start=window.prefix_start + 2)
+    assert cut(shifted, cursor + 4, moved) == cut(shifted, cursor + 4)
+    unanchored = WindowBudget(prefix=400, suffix=50)
+    assert cut_window(text, cursor, unanchored, previous=window) == cut_window(
+        text, cursor, unanchored
+    )

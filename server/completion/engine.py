@@ -34,7 +34,7 @@ from codegpt.server.completion.policy import (
 from codegpt.server.completion.postprocess import CursorLine, PostprocessOptions, postprocess
 from codegpt.server.completion.prompt import CompletionPrompt, PromptBudget, build_prompt, normalise
 from codegpt.server.context_focus import ByteRegion
-from codegpt.server.context_window import CachedTokenCounter
+from codegpt.server.context_window import CachedTokenCounter, PromptWindow
 from codegpt.server.settings import CompletionSettings
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,8 @@ class CompletionEngine:
         self._lists: LRU[tuple, ListAnswer] = LRU(64)
         self._shown: dict[str, ShownSuggestion] = {}
         self._extra: dict[str, dict[tuple, str]] = {}
+        # Each document's last prompt window: typing keeps its start (``cut_window``'s previous).
+        self._windows: dict[str, PromptWindow] = {}
 
     # ------------------------------------------------------------------ model-derived state
     def state(self, model: CodeModel) -> _ModelState:
@@ -162,6 +164,7 @@ class CompletionEngine:
         """Drop what is kept for a closed document."""
         self._shown.pop(uri, None)
         self._extra.pop(uri, None)
+        self._windows.pop(uri, None)
         if self._state is not None:
             self._state.kv.pop(uri)
 
@@ -175,7 +178,7 @@ class CompletionEngine:
     ) -> CompletionPrompt:
         state = self.state(model)
         budget = PromptBudget.fit(settings, model.max_context, max_new_tokens)
-        return build_prompt(
+        prompt = build_prompt(
             view.text,
             offset,
             budget,
@@ -187,7 +190,10 @@ class CompletionEngine:
             extra_cache=self._extra.setdefault(view.uri, {}),
             line_starts=view.line_starts,
             region=view.region,
+            previous_window=self._windows.get(view.uri),
         )
+        self._windows[view.uri] = prompt.context.window
+        return prompt
 
     def _fit_ids(
         self, model: CodeModel, prompt: CompletionPrompt, max_new_tokens: int

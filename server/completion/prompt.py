@@ -25,7 +25,7 @@ from codegpt.model.fim import format_spm_prompt
 from codegpt.server.context import ContextBudget, CursorContext, extract_context_at_offset
 from codegpt.server.context_focus import ByteRegion
 from codegpt.server.context_symbols import Definition
-from codegpt.server.context_window import WindowBudget
+from codegpt.server.context_window import PromptWindow, WindowBudget
 from codegpt.server.settings import CompletionSettings
 
 TokenCounter = Callable[[str], int]
@@ -128,13 +128,15 @@ def build_prompt(
     extra_cache: dict[tuple, str] | None = None,
     line_starts: Sequence[int] | None = None,
     region: ByteRegion | None = None,
+    previous_window: PromptWindow | None = None,
 ) -> CompletionPrompt:
     """The SPM prompt for a cursor at str ``offset`` of ``text``.
 
     ``extra_cache`` (one per document) keeps the extra-context block while the cursor stays on one
     line inside one anchored window: its references change with every keystroke, but a prompt
-    whose middle changes would throw away the KV cache after it. ``region`` goes to context
-    extraction (``extract_context_at_offset``).
+    whose middle changes would throw away the KV cache after it. ``region`` and
+    ``previous_window`` (the document's last prompt window, whose start typing keeps) go to
+    context extraction (``extract_context_at_offset``).
     """
     context = extract_context_at_offset(
         text,
@@ -147,6 +149,7 @@ def build_prompt(
         count_tokens=count_tokens,
         line_starts=line_starts,
         region=region,
+        previous_window=previous_window,
     )
     window = context.window
     prefix = normalise(window.prefix)
