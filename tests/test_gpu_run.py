@@ -112,8 +112,10 @@ def test_summary_holds_eval_numbers_and_mfu(run: dict) -> None:
     assert all(e["match"] == (e["completion"] == e["expected"]) for e in examples)
     train = summary["train"]
     assert train["steps"] > 0 and train["val_loss"] is not None
-    # Repair pairs and context-level FIM were built and mixed in, and each is measured.
-    assert summary["mix"]["parts"] == ["repair", "ctxfim"] and not summary["mix"]["errors"]
+    # Repair pairs, context-level FIM and documented functions were built and mixed in; the
+    # first two are measured on their val shards.
+    assert summary["mix"]["parts"] == ["repair", "ctxfim", "docfuncs"]
+    assert not summary["mix"]["errors"]
     assert all(tokens > 0 for tokens in summary["mix"]["tokens"].values())
     assert train["settings"]["mix_fraction"] == "0.3"
     assert train["val_mix_loss"] is not None and train["val_ctxfim_loss"] is not None
@@ -171,7 +173,7 @@ def test_publish_keeps_to_the_file_limits(tmp_path: Path) -> None:
 
 
 def test_a_mix_part_that_fails_is_left_out_and_named(tmp_path: Path) -> None:
-    """No corpus to read: both children fail; training gets no mix, the summary says why."""
+    """No corpus to read: every child fails; training gets no mix, the summary says why."""
     from codegpt.training.gpu_run import Clock, Summary, build_mix, parse_args
 
     args = parse_args(["--out", str(tmp_path / "out"), "--jobs", "2"])
@@ -179,5 +181,6 @@ def test_a_mix_part_that_fails_is_left_out_and_named(tmp_path: Path) -> None:
     clock = Clock(60)
     settings = build_mix(args, tmp_path / "no-corpus", tmp_path / "mix", 50, clock, summary)
     assert settings == {}
-    assert summary.mix["parts"] == [] and set(summary.mix["errors"]) == {"repair", "ctxfim"}
+    assert summary.mix["parts"] == []
+    assert set(summary.mix["errors"]) == {"repair", "ctxfim", "docfuncs"}
     assert all("exit code" in error for error in summary.mix["errors"].values())

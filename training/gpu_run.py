@@ -12,13 +12,16 @@ deadline, so the whole run checks the clock and never outlives ``--total-s``:
    build time (measured filter cost x SERIAL_FACTOR, plus tokenizer core-seconds per MB) would
    overrun the phase; then ``codegpt corpus --no-download`` builds from a manifest naming only
    the staged folders.
-2. mix (``--mix-s``, 60 s, two children side by side): repair pairs
-   (``training/repair_shards.py``) and context-level FIM examples
-   (``training/context_fim_shards.py``) from ``--mix-documents`` train documents each. The
+2. mix (``--mix-s``, 60 s, three children side by side): repair pairs
+   (``training/repair_shards.py``), context-level FIM examples
+   (``training/context_fim_shards.py``) and short documented functions
+   (``training/docstring_shards.py``) from ``--mix-documents`` train documents each. The
    shipped model serves repair (its quick fixes are scored with the repair tokens) and completes
    with the suffix in view; whole-file FIM in 512-token windows teaches neither (the suffix a
-   middle needs lies thousands of tokens back). Mixed in at ``--mix-fraction``; if a child
-   fails or runs late, training goes on without its part and the summary says so.
+   middle needs lies thousands of tokens back). A signature and a docstring with the body to
+   come is the shape of most completions (the model issue's own probe), a small part of a long
+   file in the corpus. Mixed in at ``--mix-fraction``; if a child fails or runs late, training
+   goes on without its part and the summary says so.
 3. train (``--train-s``, 270 s plus whatever the corpus and mix left): ``codegpt train
    --max_time_s`` in bf16, with ``--peak_flops`` so metrics.csv gets an ``mfu`` column.
 4. export + eval (``--export-s``, 90 s): int8 ONNX for the CPU, then ``codegpt eval``.
@@ -632,7 +635,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--corpus-s", type=float, default=150.0, help="corpus phase share")
     parser.add_argument("--train-s", type=float, default=270.0, help="training time share")
     parser.add_argument("--export-s", type=float, default=90.0, help="export + eval share")
-    parser.add_argument("--mix-s", type=float, default=60.0, help="repair + FIM shards share")
+    parser.add_argument("--mix-s", type=float, default=60.0, help="repair, FIM and docstring shards share")
     parser.add_argument(
         "--mix-documents", type=int, default=1500, help="train documents per mixed shard (0: none)"
     )
@@ -861,8 +864,8 @@ class MixPart:
 
     module: str
     train_shard: str
-    val_shard: str
-    val_setting: str  # the train option that measures it on its val shard
+    val_shard: str | None = None  # None: the part is trained on, not measured
+    val_setting: str | None = None  # the train option that measures it on its val shard
 
 
 MIX_PARTS = {
@@ -875,6 +878,7 @@ MIX_PARTS = {
         "ctxfim_val.bin",
         "ctxfim_val_data",
     ),
+    "docfuncs": MixPart("codegpt.training.docstring_shards", "docfuncs_train.bin"),
 }
 
 
@@ -886,7 +890,7 @@ def build_mix(
     clock: Clock,
     summary: Summary,
 ) -> dict[str, str]:
-    """Repair and context-level FIM shards, built side by side; the train settings that mix them.
+    """Repair, context-level FIM and documented-function shards, side by side; their mix settings.
 
     A part whose child fails or runs late is left out (logged in ``summary.mix``): the run
     still trains and ships a model, only without that skill.
@@ -899,6 +903,7 @@ def build_mix(
         # Corrupting compiles every candidate: all cores but the one the FIM child takes.
         "repair": ["--held-out-documents", held_out, "--jobs", str(max(1, args.jobs - 1))],
         "ctxfim": ["--val-documents", held_out],
+        "docfuncs": ["--syntax-rate", "0.7"],  # as in the CPU model's last stretch
     }
     errors: dict[str, str] = {}
 
@@ -931,7 +936,8 @@ def build_mix(
             summary.mix["tokens"][name] = shard.stat().st_size // 2  # uint16 tokens
             with shard.open("rb") as handle:
                 shutil.copyfileobj(handle, joined)
-            settings[part.val_setting] = str(folder / name / part.val_shard)
+            if part.val_shard is not None and part.val_setting is not None:
+                settings[part.val_setting] = str(folder / name / part.val_shard)
     log.info("mix: %s tokens in %s", summary.mix["tokens"], mix_train)
     return settings
 
