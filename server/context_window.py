@@ -102,8 +102,9 @@ def cut_window(
     move while the cursor moves or types inside that definition.
 
     ``previous`` is the last window cut in this document. When its suffix is this one's (the user
-    typed at the cursor, nothing else moved) its start is kept while the prefix from there costs
-    at most ``KEEP_START_SLACK`` times the budget, so the KV cache of the prompt survives.
+    typed at the cursor, nothing else moved) and its start is earlier than a fresh cut's, that
+    start is kept while the prefix from there costs at most ``KEEP_START_SLACK`` times the
+    budget, so the KV cache of the prompt survives. It never gives less context than a fresh cut.
     """
     source = source if isinstance(source, SourceText) else SourceText(source)
     budget = budget or WindowBudget()
@@ -122,13 +123,7 @@ def cut_window(
 
     prefix_start = None
     anchored = False
-    if (
-        budget.anchor_to_definition
-        and previous is not None
-        and _keeps_start(source, previous, cursor, suffix_end, budget.prefix, cost)
-    ):
-        prefix_start, anchored = previous.prefix_start, previous.anchored
-    elif budget.anchor_to_definition and anchor is not None:
+    if budget.anchor_to_definition and anchor is not None:
         prefix_start = _anchored_start(source, cursor, budget.prefix, cost, anchor, boundaries)
         anchored = prefix_start is not None
     if prefix_start is None:
@@ -143,6 +138,13 @@ def cut_window(
         )
         if budget.anchor_to_definition:
             prefix_start = _snapped(source, prefix_start, line)
+    if (
+        budget.anchor_to_definition
+        and previous is not None
+        and previous.prefix_start < prefix_start
+        and _keeps_start(source, previous, cursor, suffix_end, budget.prefix, cost)
+    ):
+        prefix_start, anchored = previous.prefix_start, previous.anchored
     return PromptWindow(
         prefix=text[prefix_start:cursor],
         suffix=text[cursor:suffix_end],

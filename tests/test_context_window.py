@@ -201,7 +201,7 @@ def test_typing_keeps_the_previous_start_until_its_slack_is_spent():
     assert starts == sorted(starts) and 1 <= moves(starts) <= 2
 
 
-def test_a_previous_start_is_dropped_when_the_cursor_moves_or_the_text_above_shifts():
+def test_a_previous_start_gives_way_to_a_moved_cursor_shifted_text_or_more_context():
     text, cursor = _long_function(60)
     budget = WindowBudget(prefix=400, suffix=50, anchor_to_definition=True)
 
@@ -214,6 +214,16 @@ def test_a_previous_start_is_dropped_when_the_cursor_moves_or_the_text_above_shi
     shifted = "# a\n" + text  # four characters more above the start: mid-line now
     moved = dataclasses.replace(window, prefix_start=window.prefix_start + 2)
     assert cut(shifted, cursor + 4, moved) == cut(shifted, cursor + 4)
+    # Lines deleted between the start and the cursor: a fresh cut starts earlier, with more
+    # context than the kept start would give, and wins.
+    typed = text[:cursor] + "x" * 80 + text[cursor:]
+    long_window = cut(typed, cursor + 80)
+    deleted = "    value_56 = compute(56)\n    value_57 = compute(57)\n"
+    assert long_window.prefix_start < typed.index(deleted)
+    shorter = typed.replace(deleted, "")
+    at = cursor + 80 - len(deleted)
+    assert cut(shorter, at).prefix_start < long_window.prefix_start
+    assert cut(shorter, at, long_window) == cut(shorter, at)
     unanchored = WindowBudget(prefix=400, suffix=50)
     assert cut_window(text, cursor, unanchored, previous=window) == cut_window(
         text, cursor, unanchored

@@ -635,7 +635,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--corpus-s", type=float, default=150.0, help="corpus phase share")
     parser.add_argument("--train-s", type=float, default=270.0, help="training time share")
     parser.add_argument("--export-s", type=float, default=90.0, help="export + eval share")
-    parser.add_argument("--mix-s", type=float, default=60.0, help="repair, FIM and docstring shards share")
+    parser.add_argument(
+        "--mix-s", type=float, default=60.0, help="repair, FIM and docstring shards share"
+    )
     parser.add_argument(
         "--mix-documents", type=int, default=1500, help="train documents per mixed shard (0: none)"
     )
