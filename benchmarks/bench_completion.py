@@ -517,7 +517,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     # Diagnostics off except in their own part: this measures completion alone.
     options = {
         "codegpt": {
-            "model": {"path": model, "threads": args.threads},
+            "model": {
+                "path": model,
+                "threads": args.threads,
+                "prefillThreads": args.prefill_threads,
+            },
             "diagnostics": {"enable": False},
         }
     }
@@ -542,6 +546,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
         "model": model,
         "threads": args.threads,
+        "prefill_threads": args.prefill_threads,
         "files": [name for name, _ in files],
         "lines": [text.count("\n") for _, text in files],
         "targets": TARGETS,
@@ -576,6 +581,9 @@ def main() -> None:
     parser.add_argument("--corpus", default="data/corpus")
     parser.add_argument("--model", help="model folder (default: the bundled model)")
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime threads (2 cores)")
+    parser.add_argument(
+        "--prefill-threads", type=int, default=0, help="model.prefillThreads (0: the server's auto)"
+    )
     parser.add_argument("--files", type=int, default=6)
     parser.add_argument("--typing-lines", type=int, default=2, help="lines retyped per file")
     parser.add_argument("--cold-per-file", type=int, default=15)

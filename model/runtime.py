@@ -93,6 +93,19 @@ class RuntimeOptions:
     # typing completions took the same (23 ms p50 either way): a keystroke's completion is
     # mostly decode steps, so re-running up to 32 more prompt tokens hardly shows.
     prefill_chunk: int = 64
+    # Intra-op threads for prefill chunks of at least PARALLEL_PREFILL_TOKENS tokens, on a second
+    # session (1 = the one session does everything). A cold prompt is mostly prefill, which two
+    # threads speed up; decode steps and a keystroke's few new tokens are too small to gain and
+    # stay on the first session. Through the server on a 2-core Zen 3 (benchmarks/
+    # bench_completion.py --prefill-threads 1 / 2, two runs each): cold p50 48.9 / 46.0 -> 39.9 /
+    # 36.5 ms, p95 69.0 / 65.5 -> 64.9 / 52.1 ms, the first request after opening a file 58 / 53
+    # -> 39 / 46 ms; typing and member lists within noise; the same suggestions.
+    prefill_threads: int = 1
+
+
+# Prefill chunks shorter than this run on the decode session: waking a second thread for a
+# keystroke's few tokens costs more than it saves.
+PARALLEL_PREFILL_TOKENS = 16
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -122,6 +135,22 @@ def _read_tokenizer(path: Path) -> Any:
         if tokenizer.token_to_id(token) != expected:
             raise ModelLoadError(f"tokenizer {path} does not have {token} at id {expected}")
     return tokenizer
+
+
+def _session(ort: Any, model_file: Path, providers: list[str], threads: int) -> Any:
+    """An onnxruntime session of ``model_file`` with ``threads`` intra-op threads."""
+    session_options = ort.SessionOptions()
+    session_options.intra_op_num_threads = max(0, threads)
+    session_options.inter_op_num_threads = 1
+    session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session_options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(
+            str(model_file), sess_options=session_options, providers=providers
+        )
+    except Exception as error:  # noqa: BLE001 - onnxruntime raises several exception types
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelLoadError(f"corrupt model file {model_file}: {reason}") from None
 
 
 def _choose_providers(ort: Any, requested: tuple[str, ...] | None) -> list[str]:
@@ -172,6 +201,8 @@ class CodeModel:
         self.eos_token_id = END_OF_TEXT_ID
         self._last_index = np.zeros(1, dtype=np.int64)
         self._no_index = np.zeros(0, dtype=np.int64)
+        # A second session with more threads for long prefill chunks (RuntimeOptions).
+        self.prefill_session: Any = session
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -190,18 +221,7 @@ class CodeModel:
             model_file = model_dir / FP16_MODEL_FILE
         if not model_file.is_file():
             raise ModelLoadError(f"model file not found: {model_file}")
-        session_options = ort.SessionOptions()
-        session_options.intra_op_num_threads = max(0, options.threads)
-        session_options.inter_op_num_threads = 1
-        session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session_options.log_severity_level = 3
-        try:
-            session = ort.InferenceSession(
-                str(model_file), sess_options=session_options, providers=providers
-            )
-        except Exception as error:  # noqa: BLE001 - onnxruntime raises several exception types
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise ModelLoadError(f"corrupt model file {model_file}: {reason}") from None
+        session = _session(ort, model_file, providers, options.threads)
         inputs = tuple(i.name for i in session.get_inputs())
         expected = expected_inputs(int(config["model"]["n_layer"]))
         if inputs != expected:
@@ -212,6 +232,8 @@ class CodeModel:
                 "codegpt export"
             )
         model = cls(session, tokenizer, config, model_dir, model_file, options)
+        if options.prefill_threads > 1 and options.threads != options.prefill_threads:
+            model.prefill_session = _session(ort, model_file, providers, options.prefill_threads)
         logger.info("loaded %s on %s", model_file, ", ".join(model.providers))
         return model
 
@@ -237,12 +259,16 @@ class CodeModel:
         return Past.empty(self.n_layer, self.n_head, self.head_dim, batch)
 
     def _run(
-        self, input_ids: np.ndarray, past: Past, logits_index: np.ndarray
+        self,
+        input_ids: np.ndarray,
+        past: Past,
+        logits_index: np.ndarray,
+        session: Any | None = None,
     ) -> tuple[np.ndarray, Past]:
         feeds = past.feeds()
         feeds["input_ids"] = input_ids
         feeds["logits_index"] = logits_index
-        logits, *present = self.session.run(self._outputs, feeds)
+        logits, *present = (session or self.session).run(self._outputs, feeds)
         return logits, Past(tuple(present))
 
     def _logprobs(self, logits: np.ndarray) -> np.ndarray:
@@ -287,7 +313,10 @@ class CodeModel:
                 else self._no_index
             )
             input_ids = np.asarray([ids[position:end]], dtype=np.int64)
-            logits, past = self._run(input_ids, past, index)
+            long = end - position >= PARALLEL_PREFILL_TOKENS
+            logits, past = self._run(
+                input_ids, past, index, self.prefill_session if long else self.session
+            )
             for k, p in enumerate(wanted):
                 logits_at[p] = logits[0, k]
             position = end

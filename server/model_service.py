@@ -42,12 +42,24 @@ class ModelKey:
     model_dir: str
     providers: tuple[str, ...] | None
     threads: int
+    prefill_threads: int = 1
 
     def options(self) -> RuntimeOptions:
         """The runtime options this key stands for."""
         return RuntimeOptions(
-            model_dir=Path(self.model_dir), providers=self.providers, threads=self.threads
+            model_dir=Path(self.model_dir),
+            providers=self.providers,
+            threads=self.threads,
+            prefill_threads=self.prefill_threads,
         )
+
+
+def prefill_threads(setting: int, cpus: int | None = None) -> int:
+    """``model.prefillThreads`` resolved: 0 means 2 with 4 or more cores, else 1."""
+    if setting > 0:
+        return setting
+    cpus = os.cpu_count() if cpus is None else cpus
+    return 2 if (cpus or 1) >= 4 else 1
 
 
 def resolve_model_key(settings: ModelSettings, cli_path: str | None) -> ModelKey:
@@ -55,7 +67,9 @@ def resolve_model_key(settings: ModelSettings, cli_path: str | None) -> ModelKey
     chosen = settings.path or cli_path
     model_dir = Path(chosen).expanduser() if chosen else paths.default_model_dir()
     providers = tuple(settings.providers) if settings.providers else None
-    return ModelKey(str(model_dir), providers, settings.threads)
+    return ModelKey(
+        str(model_dir), providers, settings.threads, prefill_threads(settings.prefill_threads)
+    )
 
 
 def _files_signature(key: ModelKey) -> tuple[float, ...]:

@@ -304,6 +304,23 @@ def test_warm_up_fits_the_context_and_changes_no_result(model_dir: Path) -> None
     assert warmed.generate(prompt, options)[0].token_ids == expected
 
 
+def test_a_prefill_session_with_more_threads_gives_the_same_results(model_dir: Path) -> None:
+    def load(prefill_threads: int) -> CodeModel:  # chunks of 32: long enough for the 2nd session
+        options = RuntimeOptions(
+            model_dir=model_dir, threads=1, prefill_chunk=32, prefill_threads=prefill_threads
+        )
+        return CodeModel.load(options)
+
+    one, two = load(1), load(2)
+    assert one.prefill_session is one.session and two.prefill_session is not two.session
+    prompt = one.encode(CODE * 2)[:100]  # chunks of 32, 32, 32 and 4 tokens
+    np.testing.assert_allclose(
+        two.next_token_logprobs(prompt), one.next_token_logprobs(prompt), rtol=0, atol=1e-5
+    )
+    options = GenerateOptions(max_new_tokens=8, stop_at_special_tokens=False)
+    assert two.generate(prompt, options)[0].token_ids == one.generate(prompt, options)[0].token_ids
+
+
 def test_bad_requests_are_value_errors(model: CodeModel) -> None:
     with pytest.raises(ValueError, match="prompt is empty"):
         model.generate([])

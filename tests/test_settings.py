@@ -26,7 +26,12 @@ def test_camel_case_keys_fill_nested_fields_under_codegpt_or_top_level():
     data = {
         "diagnostics": {"enable": False, "debounceMs": 300},
         "completion": {"maxTokens": 16, "multiLine": False, "confidenceThreshold": -1},
-        "model": {"path": "/m", "providers": ["CPUExecutionProvider"], "threads": 2},
+        "model": {
+            "path": "/m",
+            "providers": ["CPUExecutionProvider"],
+            "threads": 2,
+            "prefillThreads": 3,
+        },
         "tests": {"maxTests": 3, "timeoutS": 5},
         "logLevel": "debug",
     }
@@ -37,6 +42,7 @@ def test_camel_case_keys_fill_nested_fields_under_codegpt_or_top_level():
         assert settings.completion.max_tokens == 16 and settings.completion.multi_line is False
         assert settings.completion.confidence_threshold == -1.0
         assert settings.model.providers == ["CPUExecutionProvider"] and settings.model.threads == 2
+        assert settings.model.prefill_threads == 3
         assert settings.tests.timeout_s == 5.0 and settings.log_level == "debug"
 
 
@@ -122,3 +128,14 @@ async def test_did_change_configuration_applies_and_warns(client: LanguageClient
         while not client.messages:
             await asyncio.sleep(0.02)
     assert "diagnostics.debounceMs" in client.messages[-1].message
+
+
+def test_prefill_threads_zero_means_two_only_with_four_or_more_cores():
+    from codegpt.server.model_service import prefill_threads, resolve_model_key
+    from codegpt.server.settings import ModelSettings
+
+    assert prefill_threads(0, cpus=2) == 1 and prefill_threads(0, cpus=4) == 2
+    assert prefill_threads(3, cpus=2) == 3
+    key = resolve_model_key(ModelSettings(threads=1, prefill_threads=2), None)
+    assert key.options().prefill_threads == 2  # and a change of it loads the model again
+    assert key != resolve_model_key(ModelSettings(threads=1, prefill_threads=1), None)

@@ -94,7 +94,7 @@ local ADVICE = {
   onnxruntime = 'install exactly one runtime: ' .. INSTALL,
   ['execution providers'] = 'set settings.model.providers, e.g. { "CPUExecutionProvider" }',
   speed = 'for faster cold suggestions: require("codegpt").setup({ settings = '
-    .. '{ completion = { prefixTokens = 192, suffixTokens = 48 } } })',
+    .. '{ model = { prefillThreads = 2 }, completion = { prefixTokens = 192, suffixTokens = 48 } } })',
 }
 
 local function check_doctor(prefix)
