@@ -163,8 +163,10 @@ def test_a_verdict_on_the_same_big_text_is_computed_once():
 
 
 async def test_after_close_checks_run_in_threads_and_start_no_process():
+    # Another test's child may still be exiting: only a process started here would be wrong.
+    before = set(multiprocessing.active_children())
     checks = SyntaxChecks()
     checks.close()
     text = _big_text(PROCESS_CHARS)
     assert await checks.problems("file:///c.py", text) == syntax_problems(text)
-    assert multiprocessing.active_children() == []
+    assert set(multiprocessing.active_children()) <= before
