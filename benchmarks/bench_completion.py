@@ -223,38 +223,27 @@ class Server:
         return labels, elapsed
 
 
-async def cold_start(command: list[str], options: Any, text: str) -> float:
-    """Seconds from process start to the first inline completion."""
-    server = Server(command, options)
-    started = await server.start()
-    uri = "file:///bench/cold.py"
-    server.open(uri, text)
-    lines = text.split("\n")
-    line = code_lines(text)[0]
-    await server.inline(uri, line, utf16(lines[line]))
-    elapsed = time.perf_counter() - started
-    await server.stop()
-    return elapsed
+async def first_request(
+    command: list[str], options: Any, text: str, pause_s: float = 0.0
+) -> tuple[float, float]:
+    """A fresh server's first inline request, sent ``pause_s`` after the file was opened.
 
-
-async def first_request_after_pause(
-    command: list[str], options: Any, text: str, pause_s: float = FIRST_REQUEST_PAUSE_S
-) -> float:
-    """Milliseconds of the first inline request, sent ``pause_s`` after the file was opened.
-
-    An editor starts the server as a Python file opens, and the first keystroke comes later:
-    by then the model should be loaded and warm (``ModelService.preload``).
+    Returns seconds from process start to the answer (cold start, with no pause) and the
+    request's own milliseconds. With a pause, as a user's first keystroke comes, the model should
+    already be loaded and warm (``ModelService.preload``).
     """
     server = Server(command, options)
-    await server.start()
+    started = await server.start()
     uri = "file:///bench/first.py"
     server.open(uri, text)
-    await asyncio.sleep(pause_s)
+    if pause_s:
+        await asyncio.sleep(pause_s)
     lines = text.split("\n")
     line = code_lines(text)[0]
-    _, elapsed = await server.inline(uri, line, utf16(lines[line]))
+    _, request_ms = await server.inline(uri, line, utf16(lines[line]))
+    elapsed = time.perf_counter() - started
     await server.stop()
-    return elapsed
+    return elapsed, request_ms
 
 
 @dataclass
@@ -537,9 +526,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         }
 
     log.info("cold starts")
-    starts = [await cold_start(command, options, files[0][1]) for _ in range(args.cold_starts)]
+    text = files[0][1]
+    starts = [(await first_request(command, options, text))[0] for _ in range(args.cold_starts)]
     firsts = [
-        await first_request_after_pause(command, options, files[0][1])
+        (await first_request(command, options, text, FIRST_REQUEST_PAUSE_S))[1]
         for _ in range(args.cold_starts)
     ]
     result: dict[str, Any] = {

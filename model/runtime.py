@@ -232,7 +232,7 @@ class CodeModel:
                 "codegpt export"
             )
         model = cls(session, tokenizer, config, model_dir, model_file, options)
-        if options.prefill_threads > 1 and options.threads != options.prefill_threads:
+        if 0 < options.threads < options.prefill_threads:  # threads 0: onnxruntime takes all
             model.prefill_session = _session(ort, model_file, providers, options.prefill_threads)
         logger.info("loaded %s on %s", model_file, ", ".join(model.providers))
         return model

@@ -21,7 +21,7 @@ START_STRIDE_LINES = 8
 # next stride and back as the cursor line's token count rose and fell with each character (a
 # line's BPE count does not only grow), and every move re-ran the whole prompt (~200-300 tokens,
 # 30-60 ms on a Zen 3 core): 4 such re-runs in the 12 lines benchmarks/bench_completion.py
-# retypes, none with the slack.
+# retypes, none with the slack (benchmarks/bench_typing_prefill.py [--fresh-windows]).
 KEEP_START_SLACK = 1.25
 
 

@@ -54,22 +54,12 @@ class ModelKey:
         )
 
 
-def prefill_threads(setting: int, cpus: int | None = None) -> int:
-    """``model.prefillThreads`` resolved: 0 means 2 with 4 or more cores, else 1."""
-    if setting > 0:
-        return setting
-    cpus = os.cpu_count() if cpus is None else cpus
-    return 2 if (cpus or 1) >= 4 else 1
-
-
 def resolve_model_key(settings: ModelSettings, cli_path: str | None) -> ModelKey:
     """The client's ``model.path``, else ``codegpt serve --model``, else the bundled model."""
     chosen = settings.path or cli_path
     model_dir = Path(chosen).expanduser() if chosen else paths.default_model_dir()
     providers = tuple(settings.providers) if settings.providers else None
-    return ModelKey(
-        str(model_dir), providers, settings.threads, prefill_threads(settings.prefill_threads)
-    )
+    return ModelKey(str(model_dir), providers, settings.threads, settings.prefill_thread_count())
 
 
 def _files_signature(key: ModelKey) -> tuple[float, ...]:
@@ -175,9 +165,10 @@ class ModelService:
     async def preload(self) -> None:
         """Load the model and warm it up now, so the first keystroke waits for neither.
 
-        Loading takes 130-250 ms and a cold model's first call ~80 ms more than later ones
-        (``CodeModel.warm_up``; this project's Zen 3 machine): the first suggestion came 320-400
-        ms after a keystroke made a second after opening a file, later cold ones ~75 ms.
+        Loading takes 130-250 ms, a fresh session's first calls and the healing vocabulary ~70 ms
+        more (``CodeModel.warm_up``): on a Zen 3 core the first request a second after opening a
+        file took 255 ms median before, 61 ms after (``benchmarks/bench_completion.py``,
+        ``first_request_after_pause_ms``).
         """
         if self.loaded is not None:
             return  # loaded and warmed already: settings changed, but not the model's

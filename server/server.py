@@ -52,7 +52,8 @@ class CodegptServer(LanguageServer):
         self.documents = DocumentStore()
         self.syntax_checks = SyntaxChecks()
         self.diagnostics = DiagnosticsPublisher(self)
-        self.preloading: asyncio.Task[None] | None = None  # ModelService.preload, once initialized
+        # ModelService.preload once initialized (held: a task nobody references can be collected).
+        self.preloading: asyncio.Task[None] | None = None
 
     @property
     def position_encoding(self) -> Encoding:

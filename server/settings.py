@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -75,6 +76,13 @@ class ModelSettings:
     # 0 = 2 on machines with 4 or more cores, else 1: the editor keeps a core to itself. On a
     # 2-core Zen 3, 2 took cold completions from 47 to 38 ms p50 (model/runtime.py).
     prefill_threads: int = field(default=0, metadata=_bounds(0, 256))
+
+    def prefill_thread_count(self, cpus: int | None = None) -> int:
+        """``prefill_threads`` resolved: 0 means 2 with 4 or more cores (``cpus``), else 1."""
+        if self.prefill_threads > 0:
+            return self.prefill_threads
+        cpus = os.cpu_count() if cpus is None else cpus
+        return 2 if (cpus or 1) >= 4 else 1
 
 
 @dataclass

@@ -131,11 +131,12 @@ async def test_did_change_configuration_applies_and_warns(client: LanguageClient
 
 
 def test_prefill_threads_zero_means_two_only_with_four_or_more_cores():
-    from codegpt.server.model_service import prefill_threads, resolve_model_key
+    from codegpt.server.model_service import resolve_model_key
     from codegpt.server.settings import ModelSettings
 
-    assert prefill_threads(0, cpus=2) == 1 and prefill_threads(0, cpus=4) == 2
-    assert prefill_threads(3, cpus=2) == 3
+    auto = ModelSettings(prefill_threads=0)
+    assert auto.prefill_thread_count(cpus=2) == 1 and auto.prefill_thread_count(cpus=4) == 2
+    assert ModelSettings(prefill_threads=3).prefill_thread_count(cpus=2) == 3
     key = resolve_model_key(ModelSettings(threads=1, prefill_threads=2), None)
     assert key.options().prefill_threads == 2  # and a change of it loads the model again
     assert key != resolve_model_key(ModelSettings(threads=1, prefill_threads=1), None)
