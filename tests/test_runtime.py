@@ -450,10 +450,12 @@ def test_stop_rule_cuts_the_text_where_it_says(model: CodeModel) -> None:
     assert all(free.text.startswith(text) for text in seen)  # it saw the text as it grew
 
 
-def test_healing_spells_the_last_token_first(model: CodeModel) -> None:
-    ids = model.encode(CODE[: CODE.index("TextWrapper") + 4])  # ends inside a word
+def test_healing_spells_the_partial_word_first(model: CodeModel) -> None:
+    text = CODE[: CODE.index("TextWrapper") + 4]  # ends inside a word
+    ids = model.encode(text)
     healed = heal(ids, model.vocabulary)
-    assert healed.healed and healed.ids == ids[:-1]
+    assert healed.healed == " Text" and healed.ids == ids[: len(healed.ids)]
+    assert model.decode(healed.ids) + healed.healed == text
     options = GenerateOptions(max_new_tokens=6, healed=healed.healed, stop_at_special_tokens=False)
     generation = model.generate(healed.ids, options)[0]
     full = model.decode(generation.token_ids)
