@@ -47,6 +47,9 @@ class CursorPosition:
 
     kind: PositionKind
     in_string: bool
+    # In a string opened on this line with one quote (``'PKG-``, ``"clea``): a short literal
+    # whose rest is code-like, unlike a docstring's prose or a triple-quoted block.
+    in_line_string: bool
     in_comment: bool
     in_empty_block: bool
     empty_block_header: str | None  # the header whose body is empty, e.g. ``def f(x):``
@@ -107,7 +110,7 @@ def cursor_position(source: SourceText | str, tree: Tree, cursor: int) -> Cursor
     at_line_end = not text_after.strip()
     byte = source.byte_offset(cursor)
 
-    in_string, in_comment = _string_or_comment(source, tree, byte, line_start, line_prefix)
+    in_string, in_comment, quote = _string_or_comment(source, tree, byte, line_start, line_prefix)
     word = _WORD_BEFORE.search(line_prefix).group()
     partial = word if word.isidentifier() else ""
     word_after = _WORD_AFTER.match(text_after).group()
@@ -153,6 +156,7 @@ def cursor_position(source: SourceText | str, tree: Tree, cursor: int) -> Cursor
     return CursorPosition(
         kind=kind,
         in_string=in_string,
+        in_line_string=in_string and quote in ("'", '"'),
         in_comment=in_comment,
         in_empty_block=empty_header is not None,
         empty_block_header=empty_header,
@@ -173,21 +177,26 @@ def cursor_position(source: SourceText | str, tree: Tree, cursor: int) -> Cursor
 
 def _string_or_comment(
     source: SourceText, tree: Tree, byte: int, line_start: int, line_prefix: str
-) -> tuple[bool, bool]:
-    """(in a string, in a comment) from the tree, with a lexical fallback for broken code."""
+) -> tuple[bool, bool, str]:
+    """(in a string, in a comment, its quote) from the tree, or lexed when the code is broken.
+
+    The quote is the string's opening quote without prefix letters (``'``, or three of them)
+    when the string opened on the cursor's line, else "".
+    """
     root = tree.root_node
     leaf = last_leaf_before(root, byte, skip_comments=False)
     if leaf is not None and leaf.type == "comment" and leaf.start_byte < byte <= leaf.end_byte:
         if not root.has_error:
-            return False, True
+            return False, True, ""
     elif leaf is not None:
         inside = _inside_string_node(leaf, byte)
         if inside is not None:
-            return inside, False
+            quote = _line_quote(leaf, source.byte_offset(line_start)) if inside else ""
+            return inside, False, quote
     if not root.has_error:
-        return False, False
+        return False, False, ""
     if _inside_unclosed_triple_quote(source, root, byte):
-        return True, False
+        return True, False, ""
     # Start the line scan after any string that began on an earlier line and ends on this one.
     scan_from = 0
     line_byte = source.byte_offset(line_start)
@@ -195,8 +204,19 @@ def _string_or_comment(
         if node.type == "string" and node.start_byte < line_byte < node.end_byte:
             scan_from = min(len(line_prefix), source.str_offset(node.end_byte) - line_start)
             break
-    state = scan_line(line_prefix[scan_from:])
-    return state == "string", state == "comment"
+    state, quote = _scan(line_prefix[scan_from:])
+    return state == "string", state == "comment", quote
+
+
+def _line_quote(leaf: Node, line_byte: int) -> str:
+    """The opening quote of the string around ``leaf`` if it opened at or after ``line_byte``."""
+    for node in ancestors(leaf):
+        if node.type == "string":
+            start = node.child(0) if node.child_count else None
+            if start is None or start.type != "string_start" or node.start_byte < line_byte:
+                return ""
+            return node_text(start).lstrip("rRbBuUfFtT")
+    return ""
 
 
 def _inside_string_node(leaf: Node, byte: int) -> bool | None:
@@ -265,19 +285,24 @@ def scan_line(text: str) -> str:
 
     Triple-quoted strings that close on the line are handled; one left open counts as a string.
     """
+    return _scan(text)[0]
+
+
+def _scan(text: str) -> tuple[str, str]:
+    """``scan_line``'s state, and the quote of the string the line ends in ("" if none)."""
     index = 0
     length = len(text)
     while index < length:
         ch = text[index]
         if ch == "#":
-            return "comment"
+            return "comment", ""
         if ch in "\"'":
             quote = text[index : index + 3] if text[index : index + 3] in ('"""', "'''") else ch
             raw = _string_prefix(text, index).lower().count("r") > 0
             index += len(quote)
             while True:
                 if index >= length:
-                    return "string"
+                    return "string", quote
                 if text[index] == "\\" and not raw:
                     index += 2
                     continue
@@ -287,7 +312,7 @@ def scan_line(text: str) -> str:
                 index += 1
             continue
         index += 1
-    return "code"
+    return "code", ""
 
 
 def _string_prefix(text: str, quote_index: int) -> str:

@@ -122,6 +122,20 @@ def test_empty_body_is_multi_line_and_comment_is_suppressed(model: CodeModel) ->
     assert answer.texts == [] and answer.reason == "comment"
 
 
+def test_a_one_line_string_is_completed_and_a_docstring_is_not(model: CodeModel) -> None:
+    engine = CompletionEngine()
+    typed = CODE + '\n\ndef readme(root):\n    return open(os.path.join(root, "READ'
+    answer = engine.complete_inline(model, _view(typed), len(typed), SHOW_ALL)
+    assert answer.source == "model" and answer.reason != "string"
+    closed = typed + '"))\n'  # the editor closed the quote and the brackets
+    answer = engine.complete_inline(model, _view(closed), len(typed), SHOW_ALL)
+    assert answer.source == "model" and answer.reason != "string"
+    assert all(not text.endswith('"))') for text in answer.texts)  # what follows is not repeated
+    prose = CODE + '\n\ndef total(values):\n    """Return the sum of the '
+    answer = engine.complete_inline(model, _view(prose), len(prose), SHOW_ALL)
+    assert answer.texts == [] and answer.reason == "string"
+
+
 def test_result_cache_and_typed_ahead_skip_the_model(model: CodeModel) -> None:
     engine = CompletionEngine()
     text = CODE + "\nlength = hyp"

@@ -116,3 +116,18 @@ def test_bracket_depths_ignores_comments_and_escaped_quotes():
     assert bracket_depths("f(x) # (") == ([], 0)
     assert bracket_depths("s = 'it\\'s (' + (") == (["("], 0)
     assert bracket_depths('"""(\n"""]') == ([], 1)
+
+
+def test_brackets_typed_inside_a_string_are_text():
+    """In ``raise E("cannot deco`` the suggestion starts inside the string: its ``(`` is text."""
+    cursor = CursorLine(before='    raise E("cannot deco', after="")
+    done = postprocess('de (a) zlib file, see (1")', -0.2, cursor, PostprocessOptions())
+    assert done is not None and done.text == 'de (a) zlib file, see (1")'
+    cut = postprocess('de (a) zlib file"))', -0.2, cursor, PostprocessOptions())
+    assert cut is not None and cut.text == 'de (a) zlib file")'  # one closer too many is cut
+
+
+def test_a_closing_quote_after_the_cursor_is_not_repeated():
+    cursor = CursorLine(before="    data = read('PKG-", after="')")
+    done = postprocess("INFO')", -0.2, cursor, PostprocessOptions())
+    assert done is not None and done.text == "INFO"

@@ -53,6 +53,28 @@ def test_position_kinds(marked, kind):
     assert at(marked).kind == kind
 
 
+@pytest.mark.parametrize(
+    ("marked", "one_line"),
+    [
+        ("x = 'ab‸c'\n", True),
+        ("path = open('READ‸\ny = 2\n", True),  # unclosed while typed: the tree has an error
+        ('x = f"a{y}b‸"\n', True),
+        ("x = rb'\\x0‸'\n", True),
+        ('x = """ab‸c"""\n', False),  # triple-quoted: prose or a block, even on one line
+        ('x = """line\nmo‸re"""\n', False),
+        ('def f():\n    """Doc‸\n', False),  # an unclosed docstring
+        ('def f():\n    """It\'s the user‸\n    """\n', False),  # an apostrophe in prose
+        ("x = ('a'\n     'b‸c')\n", True),  # implicit concatenation: this part opened here
+        ("x = 1  # it's‸\n", False),
+        ("x = f(a‸)\n", False),
+    ],
+)
+def test_one_line_strings_are_told_from_docstrings(marked, one_line):
+    position = at(marked)
+    assert position.in_line_string is one_line
+    assert position.in_string or not one_line
+
+
 def test_receiver_expression_and_chain():
     position = at("value = self.items[0].parse(text, 3).‸")
     assert position.after_dot

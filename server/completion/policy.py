@@ -13,8 +13,10 @@ from enum import StrEnum
 
 from codegpt.server.context_position import CursorPosition
 
-# What may follow the cursor for a mid-line suggestion: closers, separators and whitespace.
+# What may follow the cursor for a mid-line suggestion: closers, separators and whitespace;
+# in a one-line string also its closing quote (editors close quotes as they are typed).
 _CLOSING_REST = re.compile(r"[\s)\]}:;,]*")
+_CLOSING_REST_IN_STRING = re.compile(r"[\s)\]}:;,'\"]*")
 
 
 class InlineMode(StrEnum):
@@ -28,11 +30,12 @@ def suppression_reason(position: CursorPosition) -> str | None:
     """Why no inline suggestion fits this spot, or None when one may be shown."""
     if position.in_comment:
         return "comment"
-    if position.in_string:
-        return "string"
+    if position.in_string and not position.in_line_string:
+        return "string"  # a docstring's or a block string's prose: the model writes it poorly
     if position.word_after:
         return "mid-word"
-    if not position.at_line_end and not _CLOSING_REST.fullmatch(position.text_after_cursor):
+    closing = _CLOSING_REST_IN_STRING if position.in_line_string else _CLOSING_REST
+    if not position.at_line_end and not closing.fullmatch(position.text_after_cursor):
         return "code after the cursor"
     return None
 

@@ -101,11 +101,19 @@ def strip_overlap_with_following(text: str, cursor: CursorLine) -> str:
     return text
 
 
-def bracket_depths(text: str) -> tuple[list[str], int]:
-    """Open brackets left unclosed and the count of closers with no opener, ignoring strings."""
+def bracket_depths(text: str, quote: str | None = None) -> tuple[list[str], int]:
+    """Open brackets left unclosed and the count of closers with no opener, ignoring strings.
+
+    ``quote``: ``text`` starts inside a string opened with it (a suggestion typed in a string).
+    """
+    stack, unmatched_closers, _ = bracket_scan(text, quote)
+    return stack, unmatched_closers
+
+
+def bracket_scan(text: str, quote: str | None = None) -> tuple[list[str], int, str | None]:
+    """``bracket_depths``, and the quote of the string ``text`` ends in (None outside one)."""
     stack: list[str] = []
     unmatched_closers = 0
-    quote: str | None = None
     index = 0
     while index < len(text):
         char = text[index]
@@ -133,7 +141,7 @@ def bracket_depths(text: str) -> tuple[list[str], int]:
             else:
                 unmatched_closers += 1
         index += 1
-    return stack, unmatched_closers
+    return stack, unmatched_closers, quote
 
 
 def balance_brackets(text: str, cursor: CursorLine) -> str | None:
@@ -143,29 +151,29 @@ def balance_brackets(text: str, cursor: CursorLine) -> str | None:
     the cursor already closes; a single-line suggestion that leaves a new bracket open is cut back
     to before that bracket (an unclosed call is worse than a shorter one).
     """
-    open_before, _ = bracket_depths(cursor.before)
-    _, closed_after = bracket_depths(cursor.after)
+    open_before, _, quote = bracket_scan(cursor.before)  # quote: the cursor is in a string
+    _, closed_after = bracket_depths(cursor.after, quote)
     available = max(len(open_before) - closed_after, 0)
-    stack, unmatched = bracket_depths(text)
+    stack, unmatched = bracket_depths(text, quote)
     if unmatched > available:
         # Trim closers from the end while they exceed what is left open to close.
         trimmed = text
         while unmatched > available and trimmed and trimmed[-1] in CLOSERS:
             trimmed = trimmed[:-1].rstrip()
-            _, unmatched = bracket_depths(trimmed)
+            _, unmatched = bracket_depths(trimmed, quote)
         if unmatched > available:
             return None
         text = trimmed
-        stack, _ = bracket_depths(text)
+        stack, _ = bracket_depths(text, quote)
     if stack and "\n" not in text:
-        text = text[: first_unclosed_index(text)].rstrip()
+        text = text[: first_unclosed_index(text, quote)].rstrip()
     return text
 
 
-def first_unclosed_index(text: str) -> int:
+def first_unclosed_index(text: str, quote: str | None = None) -> int:
     """Index of the outermost bracket in ``text`` that is never closed."""
     for end in range(len(text), -1, -1):
-        stack, _ = bracket_depths(text[:end])
+        stack, _ = bracket_depths(text[:end], quote)
         if not stack:
             return end
     return 0
