@@ -233,8 +233,9 @@ def healed_note(evaluation: dict[str, Any]) -> list[str]:
         return []
     return [
         "*Cut healed*: the same cuts with token healing, as the editor completes them (the",
-        "prompt's last token is taken off and the completion must spell it again): a cut at a",
-        "random character mostly ends inside a token, which no training text did.",
+        "partial word the prompt ends in is taken off, up to 3 tokens, and the completion must",
+        "spell it again): a cut at a random character mostly ends inside a token, which no",
+        "training text did.",
     ]
 
 
