@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,6 +145,26 @@ def start_nvim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup_opts: dict
     return session
 
 
+def stop_nvim(session: Any, *, stop_server: bool = True) -> None:
+    """Quit Neovim and wait until its process is reaped, then close the session.
+
+    Closing the session first closed its event loop while Neovim was still exiting: asyncio's
+    child watcher then logged "Loop ... that handles pid ... is closed" after pytest had taken
+    its streams away ("--- Logging error ---" tracebacks in CI's output).
+    """
+    if stop_server:
+        session.exec_lua("T.stop()")
+    pid = session.call("getpid")
+    try:
+        session.command("qa!")
+    except (EOFError, OSError):
+        pass  # Neovim exits before it answers
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    session.close()
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
@@ -157,8 +179,7 @@ def project(tmp_path: Path) -> Path:
 def nvim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     session = start_nvim(tmp_path, monkeypatch, {})
     yield session
-    session.exec_lua("T.stop()")
-    session.close()
+    stop_nvim(session)
 
 
 @pytest.fixture(scope="session")
@@ -175,8 +196,7 @@ def model_nvim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_dir: Path)
     }
     session = start_nvim(tmp_path, monkeypatch, {"settings": settings})
     yield session
-    session.exec_lua("T.stop()")
-    session.close()
+    stop_nvim(session)
 
 
 def lua(session: Any, code: str, *args: Any) -> Any:
@@ -237,8 +257,7 @@ def test_settings_from_setup_reach_the_server_without_warnings(
         lua(session, "vim.wait(500)")  # a settings warning would arrive right after initialize
         assert not [m for m in messages(session) if "codegpt settings" in m]
     finally:
-        session.exec_lua("T.stop()")
-        session.close()
+        stop_nvim(session)
 
 
 def test_diagnostics_on_a_broken_file_clear_when_fixed(nvim: Any, project: Path) -> None:
@@ -501,7 +520,7 @@ def test_checkhealth_explains_a_missing_server(
     try:
         report = health_report(session)
     finally:
-        session.close()
+        stop_nvim(session, stop_server=False)
     assert 'ERROR executable "codegpt-not-installed" not found' in report
     assert "pip install 'codegpt[cpu]'" in report
     assert "no codegpt client is running" in report
