@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from completion_helpers import completion_model_dir
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codegpt.model.generation import GenerateOptions
 from codegpt.model.healing import HEAL_MAX_TOKENS, heal
@@ -101,3 +103,16 @@ def test_the_model_finishes_the_word_it_was_cut_in(
         GenerateOptions(max_new_tokens=8, heal_prompt=True, stop_rule=single_line_stop),
     )[0]
     assert generation.text.startswith(expected_start), generation.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
+def test_healing_never_loses_or_invents_text(model: CodeModel, text: str) -> None:
+    ids = model.encode("x = 1\n" + text)
+    healed = heal(ids, model.vocabulary)
+    taken = len(ids) - len(healed.ids)
+    assert healed.ids == ids[: len(healed.ids)] and 0 <= taken <= HEAL_MAX_TOKENS
+    assert (taken == 0) == (healed.healed == "")
+    if taken:
+        assert model.decode(ids[len(healed.ids) :]) == healed.healed
+        assert model.vocabulary.allowed(healed.healed).size > 0  # it can always be respelled
