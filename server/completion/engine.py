@@ -29,6 +29,7 @@ from codegpt.server.completion.policy import (
     block_stop,
     inline_mode,
     single_line_stop,
+    stop_at_loops,
     suppression_reason,
 )
 from codegpt.server.completion.postprocess import CursorLine, PostprocessOptions, postprocess
@@ -303,9 +304,9 @@ class CompletionEngine:
         """Run the model for a plan (on the inference thread): one sequence, or a beam's best."""
         if plan.mode is InlineMode.MULTI_LINE:
             indent = len(plan.cursor_line.before.expandtabs(8))
-            stop = block_stop(max(1, indent), MAX_BLOCK_LINES)
+            stop = stop_at_loops(block_stop(max(1, indent), MAX_BLOCK_LINES))
         else:
-            stop = single_line_stop
+            stop = stop_at_loops(single_line_stop)
         options = GenerateOptions(
             max_new_tokens=plan.max_new_tokens,
             num_return_sequences=plan.beam_width,

@@ -1,14 +1,15 @@
 """Where ghost text may appear, and how much of it: the rules users of Copilot-like tools ask for.
 
-Nothing in comments or strings (prose is not what a code model is good at, and a half-finished
-string suggestion is the classic junk), nothing in the middle of a word, and mid-line only when
-what follows the cursor is closing punctuation. A whole block when the cursor sits in an empty
-body or right after a header and its docstring; one line everywhere else.
+Nothing in comments, docstrings or triple-quoted strings (prose is not what a code model is good
+at), nothing in the middle of a word, and mid-line only when what follows the cursor is closing
+punctuation (or, in a one-line string, its closing quote). A whole block when the cursor sits in
+an empty body or right after a header and its docstring; one line everywhere else; never a loop.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import StrEnum
 
 from codegpt.server.context_position import CursorPosition
@@ -51,6 +52,59 @@ def single_line_stop(text: str) -> int | None:
     """A single-line suggestion ends at its first line break."""
     newline = text.find("\n")
     return None if newline < 0 else newline
+
+
+# A piece of text repeated back to back this many times is a loop, not code: small models fall
+# into them (``T_co, T_co, T_co, ...``, ``{sep} {sep} {sep} ...``, a two-line block again and
+# again) and would run to the token limit. Short pieces need more copies: ``0, 0, 0`` is code.
+LOOP_COPIES = 3
+SHORT_LOOP_COPIES = 5
+SHORT_LOOP_UNIT = 6  # characters; pieces shorter than this need SHORT_LOOP_COPIES
+MAX_LOOP_UNIT = 160
+
+
+def loop_cut(text: str) -> int | None:
+    """Where to cut ``text`` when it ends in a loop: after one copy of the repeated piece.
+
+    Three or more copies of one piece at the end (five for pieces under six characters) count;
+    a piece of whitespace alone does not (indentation repeats by nature). The copy kept starts
+    where the repetition does, and the cut moves back out of a word it would split, so
+    ``{sep} {sep} {sep} {se`` keeps ``{sep} ``, not ``{sep} {se``.
+    """
+    length = len(text)
+    for size in range(3, min(MAX_LOOP_UNIT, length // LOOP_COPIES) + 1):
+        unit = text[length - size :]
+        if not unit.strip():
+            continue
+        copies = 1
+        while (copies + 1) * size <= length and (
+            text[length - (copies + 1) * size : length - copies * size] == unit
+        ):
+            copies += 1
+        if copies < (SHORT_LOOP_COPIES if size < SHORT_LOOP_UNIT else LOOP_COPIES):
+            continue
+        begin = length - copies * size
+        while begin > 0 and text[begin - 1] == text[begin - 1 + size]:
+            begin -= 1
+        cut = begin + size
+        while cut > begin and _word_char(text[cut - 1]) and _word_char(text[cut]):
+            cut -= 1
+        return cut
+    return None
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def stop_at_loops(stop: Callable[[str], int | None]) -> Callable[[str], int | None]:
+    """``stop``, and also the start of a loop: a suggestion keeps one copy of a repeated piece."""
+
+    def rule(text: str) -> int | None:
+        cuts = [cut for cut in (stop(text), loop_cut(text)) if cut is not None]
+        return min(cuts) if cuts else None
+
+    return rule
 
 
 def block_stop(indent_width: int, max_lines: int):
