@@ -10,6 +10,7 @@ they check the plumbing through Neovim, not the model's quality.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -155,10 +156,8 @@ def stop_nvim(session: Any, *, stop_server: bool = True) -> None:
     if stop_server:
         session.exec_lua("T.stop()")
     pid = session.call("getpid")
-    try:
+    with contextlib.suppress(EOFError, OSError):  # Neovim exits before it answers
         session.command("qa!")
-    except (EOFError, OSError):
-        pass  # Neovim exits before it answers
     deadline = time.monotonic() + 10
     while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
         time.sleep(0.02)
