@@ -13,7 +13,6 @@ function did not have, and loops (a piece repeated back to back three times or m
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import statistics
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_prompt_budget import test_files
+from report import emit
 from tree_sitter import Node
 
 from codegpt.model.runtime import CodeModel, RuntimeOptions
@@ -68,12 +69,7 @@ def emptied(text: str, function: Node, max_statements: int) -> tuple[str, int, s
 def cases(corpus: Path, count: int, seed: int, max_statements: int) -> list[tuple[str, int, str]]:
     """Up to two emptied functions per test-split file of 200 to 2,000 ASCII lines."""
     rng = random.Random(seed)
-    texts = []
-    with (corpus / "test.jsonl").open(encoding="utf-8") as handle:
-        for raw in handle:
-            text = json.loads(raw)["text"]
-            if 200 <= text.count("\n") <= 2000 and text.isascii():
-                texts.append(text)
+    texts = test_files(corpus)
     rng.shuffle(texts)
     found: list[tuple[str, int, str]] = []
     for text in texts:
@@ -148,11 +144,7 @@ def main() -> None:
         "p50_ms": round(latencies[len(latencies) // 2], 1),
         "p95_ms": round(latencies[int(0.95 * len(latencies))], 1),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from pytest_lsp import client_capabilities
+from report import emit
 
 from codegpt.model import paths
 from codegpt.training.line_metrics import edit_similarity, exact_match
@@ -595,11 +596,7 @@ def main() -> None:
     )
     logging.getLogger("pygls").setLevel(logging.ERROR)  # unhandled client-side notifications
     result = asyncio.run(main_async(args))
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

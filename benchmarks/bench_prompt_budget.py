@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from report import emit
+
 from codegpt.model.runtime import CodeModel, RuntimeOptions
 from codegpt.server.completion.engine import CompletionEngine, DocumentView
 from codegpt.server.parsing import parse
@@ -30,15 +32,21 @@ from codegpt.training.line_metrics import edit_similarity, exact_match
 BUDGETS = ((320, 96, 48), (256, 64, 32), (192, 64, 32))
 
 
-def cold_positions(corpus: Path, files: int, seed: int) -> list[tuple[str, int, str]]:
-    """(text with the line cut, cursor offset, the cut-off rest) for two lines per file."""
-    rng = random.Random(seed)
+def test_files(corpus: Path) -> list[str]:
+    """The test split's files of 200 to 2,000 lines, ASCII only (what users open and type in)."""
     texts = []
     with (corpus / "test.jsonl").open(encoding="utf-8") as handle:
         for raw in handle:
             text = json.loads(raw)["text"]
             if 200 <= text.count("\n") <= 2000 and text.isascii():
                 texts.append(text)
+    return texts
+
+
+def cold_positions(corpus: Path, files: int, seed: int) -> list[tuple[str, int, str]]:
+    """(text with the line cut, cursor offset, the cut-off rest) for two lines per file."""
+    rng = random.Random(seed)
+    texts = test_files(corpus)
     rng.shuffle(texts)
     positions = []
     for text in texts[:files]:
@@ -144,11 +152,7 @@ def main() -> None:
             rows.append(measure(model, positions, budget, max(1, args.alternatives), width))
             print(json.dumps(rows[-1]), file=sys.stderr)
     result = {"positions": len(positions), "threads": args.threads, "budgets": rows}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ engine did before the window start was kept while typing (``cut_window``'s ``pre
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -29,6 +28,7 @@ from codegpt.server.settings import CompletionSettings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_completion import choose_positions, load_files  # noqa: E402
+from report import emit
 
 FULL_RUN_TOKENS = 150  # well above a keystroke's re-run chunk (at most 64 + a few tokens)
 
@@ -79,10 +79,7 @@ def main() -> None:
         "p95_ms": round(latencies[int(0.95 * len(latencies))], 1),
         "mean_ms": round(statistics.fmean(latencies), 1),
     }
-    print(json.dumps(result, indent=2))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":
