@@ -8,8 +8,9 @@ on). Everything goes through ``codegpt serve`` over stdio, as an editor would se
 * cold: a line is cut at a random column (the rest of the line deleted), one request there; the
   deleted rest is the truth for line-completion exact match and edit similarity (CodeXGLUE's
   definitions, ``codegpt.training.line_metrics``), and shown vs suppressed is counted;
-* member access: right after ``x.`` (the rest of the line deleted), ``textDocument/completion``:
-  is the attribute the code really uses first, or in the top five?
+* member access: right after ``x.`` (or ``--member-typed N`` characters into the name; the rest
+  of the line deleted), ``textDocument/completion``: is the attribute the code really uses first,
+  or in the top five?
 * cold start: process start to the first inline completion; and the first request made a second
   after the file was opened, as a user's first keystroke comes (the model loads ahead of it);
 * a 100,000-line file (the files concatenated): open to first answer, cold and typing latency;
@@ -254,6 +255,7 @@ class Positions:
     typing: list[tuple[int, int]]  # (file index, line)
     cold: list[tuple[int, int, int]]  # (file index, line, column)
     members: list[tuple[int, int, int, str]]  # (file, line, column after the dot, attribute)
+    member_typed: int = 0  # characters of the attribute typed before the list is asked for
 
 
 def choose_positions(files: list[tuple[str, str]], args: argparse.Namespace) -> Positions:
@@ -276,24 +278,27 @@ def choose_positions(files: list[tuple[str, str]], args: argparse.Namespace) -> 
             for number in candidates
             for match in MEMBER.finditer(lines[number])
             if not set(lines[number][: match.start()]) & {'"', "'"}
+            and len(match.group(2)) > args.member_typed
         ]
         for number, column, attribute in rng.sample(uses, min(args.members_per_file, len(uses))):
             members.append((index, number, column, attribute))
-    return Positions(typing, cold, members)
+    return Positions(typing, cold, members, args.member_typed)
 
 
 async def rank_members(
     server: Any, positions: Positions, uris: list[str], all_lines: list[list[str]], name: str
 ) -> tuple[list[int | None], list[float]]:
-    """Delete each member name after its ``x.``, ask for the list, restore the line.
+    """Delete each member name after its ``x.`` (all but ``member_typed`` characters), ask for
+    the list, restore the line.
 
     Returns the rank of the real attribute in each list (None when absent) and the latencies;
     the same loop for both servers, so their numbers are comparable.
     """
     ranks: list[int | None] = []
     latencies: list[float] = []
-    for index, line, column, attribute in positions.members:
+    for index, line, after_dot, attribute in positions.members:
         uri, content = uris[index], all_lines[index][line]
+        column = after_dot + positions.member_typed
         server.edit(uri, line, column, len(content), "")
         labels, elapsed = await server.complete(uri, line, column)
         server.edit(uri, line, column, column, content[column:])
@@ -579,6 +584,9 @@ def main() -> None:
     parser.add_argument("--typing-lines", type=int, default=2, help="lines retyped per file")
     parser.add_argument("--cold-per-file", type=int, default=15)
     parser.add_argument("--members-per-file", type=int, default=10)
+    parser.add_argument(
+        "--member-typed", type=int, default=0, help="attribute characters typed before the list"
+    )
     parser.add_argument("--cold-starts", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path)

@@ -148,7 +148,7 @@ def model_words(
         if not text:
             continue
         if healed and not text.startswith(healed):
-            continue  # a token that only starts the healed text: rare, and costly to follow
+            continue  # only a part of a longer healed word: the names in scope cover those
         produced = text[len(healed) :]
         word, ended = _word_prefix(produced)
         if not word and not partial:

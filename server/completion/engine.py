@@ -430,11 +430,7 @@ class CompletionEngine:
         # With nothing typed the model's own words are mostly names that exist nowhere: rank the
         # names in scope instead. After '.' or mid-word its words are the point.
         proposals = 8 if partial or position.after_dot else 0
-        # One token healed, not the partial word: the model's own words must start with the
-        # healed text in one token, which a whole word's spelling rarely does.
-        return ListPlan(
-            view, offset, partial, heal(ids, state.vocabulary, max_tokens=1), names, key, proposals
-        )
+        return ListPlan(view, offset, partial, heal(ids, state.vocabulary), names, key, proposals)
 
     def infer_list(
         self,
