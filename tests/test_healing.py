@@ -82,7 +82,7 @@ def test_allowed_first_tokens_are_whole_spellings_or_the_longest_part(model: Cod
 @pytest.mark.parametrize(
     ("text", "expected_start"),
     [
-        ("def first_key(table):\n    for key in table:\n        retu", "rn "),
+        ("def first_key(table):\n    for key in table:\n        retu", "rn"),
         (
             "class Store:\n    def __init__(self, root):\n        self.root = root\n\n"
             "    def path(self):\n        root = sel",
