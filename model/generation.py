@@ -12,7 +12,7 @@ that many independent samples.
 Editor completion needs more than a plain loop, and it lives here so there is only one loop:
 ``cancelled`` is asked before every model call (a request superseded by the next keystroke stops
 at once), ``stop_rule`` ends a text where the caller's notion of "complete" says so, ``healed``
-constrains the first tokens to spell the prompt's last token again (token healing, see
+constrains the first tokens to spell the prompt's partial word again (token healing, see
 ``codegpt.model.healing``), and ``min_mean_logprob`` stops a sequence that can no longer be
 shown.
 """
@@ -76,12 +76,12 @@ class GenerateOptions:
     # Asked before every model call (prefill chunks included): True returns what exists at
     # once, finish_reason 'cancelled'. An editor's request superseded by the next keystroke.
     cancelled: Callable[[], bool] | None = None
-    # Token healing: text the first tokens must spell (the prompt's last token, taken off by
-    # ``codegpt.model.healing.heal``). It is not part of ``Generation.text``; a model that cannot
-    # spell it in MAX_HEALING_STEPS tokens ends with 'unhealed' and no text.
+    # Token healing: text the first tokens must spell (the partial word the prompt ended in,
+    # taken off by ``codegpt.model.healing.heal``). It is not part of ``Generation.text``; a
+    # model that cannot spell it in MAX_HEALING_STEPS tokens ends with 'unhealed' and no text.
     healed: str = ""
-    # Heal the prompt here (``codegpt.model.healing.heal``: its last token off, ``healed`` set to
-    # it) for callers that do not keep the healed ids themselves; the completion engine does,
+    # Heal the prompt here (``codegpt.model.healing.heal``: its partial word off, ``healed`` set
+    # to it) for callers that do not keep the healed ids themselves; the completion engine does,
     # for its KV cache, and passes ``healed``. Both at once are an error.
     heal_prompt: bool = False
     # Give up on a sequence whose running mean token log-prob is below this once it has

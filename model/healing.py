@@ -84,7 +84,7 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class HealedPrompt:
-    """A prompt with its last token taken off, and the text the generation must spell first."""
+    """A prompt with its partial word taken off, and the text the generation must spell first."""
 
     ids: list[int]
     healed: str

@@ -242,8 +242,8 @@ def complete_line(
 ) -> str:
     """Greedy completion of the rest of the line.
 
-    With ``healing`` the prompt's last token is taken off and the first new tokens must spell it
-    again, as the editor does (``codegpt.model.healing``): a random cut often ends inside a
+    With ``healing`` the prompt's partial word is taken off and the first new tokens must spell
+    it again, as the editor does (``codegpt.model.healing``): a random cut often ends inside a
     token, and the unhealed prompt is then tokenized unlike any training text. The historical
     rows stay unhealed so that numbers compare across the model card's history.
     """
