@@ -108,6 +108,11 @@ class RuntimeOptions:
 PARALLEL_PREFILL_TOKENS = 16
 
 
+def filler_prompt(size: int) -> list[int]:
+    """``size`` ordinary token ids after END_OF_TEXT: a prompt for warming up and timing only."""
+    return [END_OF_TEXT_ID] + [len(SPECIAL_TOKENS) + i for i in range(size - 1)]
+
+
 def _read_config(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ModelLoadError(f"model config not found: {path}")
@@ -374,8 +379,7 @@ class CodeModel:
         while the user reads the file, not on the first keystroke.
         """
         _ = self.vocabulary
-        size = min(self.prefill_chunk, self.max_context - 1)
-        ids = [END_OF_TEXT_ID] + [len(SPECIAL_TOKENS) + i for i in range(size - 1)]
+        ids = filler_prompt(min(self.prefill_chunk, self.max_context - 1))
         past, _ = self.prefill(ids)
         self.decode_step(np.asarray([ids[-1]], dtype=np.int64), past)
 

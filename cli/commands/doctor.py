@@ -129,11 +129,11 @@ def check_speed(model: CodeModel) -> Check:
     """
     import numpy as np
 
-    from codegpt.model.tokens import END_OF_TEXT_ID, SPECIAL_TOKENS
+    from codegpt.model.runtime import filler_prompt
 
     model.warm_up()
     size = min(SPEED_PROMPT_TOKENS, model.max_context - SPEED_DECODE_STEPS - 1)
-    ids = [END_OF_TEXT_ID] + [len(SPECIAL_TOKENS) + i for i in range(size - 1)]
+    ids = filler_prompt(size)
     step = np.asarray([ids[-1]], dtype=np.int64)
     prefills, decodes = [], []
     for _ in range(SPEED_REPEATS):
