@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     # The same positions as bench_completion (its cold/member counts only consume the rng).
-    args.cold_per_file, args.members_per_file = 15, 10
+    args.cold_per_file, args.members_per_file, args.member_typed = 15, 10, 0
     files = load_files(Path(args.corpus), args.files, random.Random(args.seed))
     positions = choose_positions(files, args)
     model = CodeModel.load(RuntimeOptions(threads=1))
