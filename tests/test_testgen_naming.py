@@ -21,6 +21,12 @@ def test_describe_sources():
     assert describe_source("[1, 2, 3]") == "3_item_list"
     assert describe_source("Point(1, 2)") == "point"
     assert describe_source("1000000000") == "large_number"
+    assert describe_source("1.4142135623730951") == "about_1_41"
+    assert describe_source("-2.718281828") == "about_minus_2_72"
+    assert describe_source("0.000123456") == "small_number"
+    assert describe_source("[Point(1, 2)]") == "one_point"
+    assert describe_source("[Point(1, 2), Point(0, 0)]") == "2_points"
+    assert describe_source("[Point(1, 2), Line(0, 0)]") == "value"
 
 
 def test_unique_names_are_deterministic():

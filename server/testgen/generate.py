@@ -28,7 +28,7 @@ from codegpt.server.testgen.naming import base_name, unique_names
 from codegpt.server.testgen.proposals import (
     ProposalConfig,
     ProposalSource,
-    constructor_sources,
+    module_constructors,
     propose,
 )
 from codegpt.server.testgen.sandbox import CallSpec, Cancelled, Sandbox, SandboxLimits
@@ -205,11 +205,7 @@ def generate_tests(
     config = ProposalConfig(
         max_proposals=options.max_proposals,
         extra_sources=tuple(options.proposal_sources),
-        constructors={
-            name: constructor_sources(name, init)
-            for name, init in analysis.classes.items()
-            if init is not None
-        },
+        constructors=module_constructors(analysis.classes),
     )
     reports: list[FunctionReport] = []
     cases: list[TestCase] = []

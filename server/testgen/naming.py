@@ -8,6 +8,7 @@ names drop the inputs; clashes get ``_2``, ``_3`` in order, so names are determi
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Iterable
 
@@ -36,6 +37,16 @@ def _number(value: int | float) -> str | None:
     return ("minus_" if value < 0 else "") + text
 
 
+def _rough_number(value: int | float) -> str:
+    """A number too long to spell: 1.4142135623730951 -> about_1_41; 1e12 -> large_number."""
+    if isinstance(value, float) and math.isfinite(value) and abs(value) < 1e4:
+        rounded = _number(round(value, 2))
+        if rounded and round(value, 2) != 0:
+            return f"about_{rounded}"
+        return "small_number" if value >= 0 else "small_negative_number"
+    return "large_number" if value > 0 else "large_negative_number"
+
+
 def describe_source(source: str) -> str:
     """A slug for one argument or result written as source text."""
     try:
@@ -45,10 +56,24 @@ def describe_source(source: str) -> str:
             node = ast.parse(source, mode="eval").body
         except SyntaxError:
             return "value"
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
-            return snake(node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
+        if isinstance(node, ast.Call) and (callee := _callee(node)):
+            return snake(callee)
+        if isinstance(node, ast.List | ast.Tuple | ast.Set) and node.elts:
+            # [Point(...), Point(...)] -> 2_points; [Point(...)] -> one_point
+            callees = {_callee(e) if isinstance(e, ast.Call) else None for e in node.elts}
+            if len(callees) == 1 and (callee := callees.pop()):
+                count = len(node.elts)
+                return f"one_{snake(callee)}" if count == 1 else f"{count}_{snake(callee)}s"
         return "value"
     return describe_value(value)
+
+
+def _callee(node: ast.Call) -> str | None:
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return None
 
 
 def describe_value(value: object) -> str:
@@ -59,7 +84,7 @@ def describe_value(value: object) -> str:
     if value is None or isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int | float):
-        return _number(value) or ("large_number" if value > 0 else "large_negative_number")
+        return _number(value) or _rough_number(value)
     if isinstance(value, str | bytes):
         kind = "string" if isinstance(value, str) else "bytes"
         if not value:

@@ -15,7 +15,7 @@ import logging
 import math
 import string
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -215,20 +215,33 @@ def _split_union(node: ast.expr) -> list[ast.expr] | None:
     return None
 
 
-def values_for_annotation(node: ast.expr | None, depth: int = 0) -> list[str] | None:
-    """Edge-value sources for a type expression; None when the type is not understood."""
+def values_for_annotation(
+    node: ast.expr | None, depth: int = 0, classes: Mapping[str, Sequence[str]] | None = None
+) -> list[str] | None:
+    """Edge-value sources for a type expression; None when the type is not understood.
+
+    ``classes`` maps the module's own classes to constructor calls, so that ``list[Point]``
+    gets lists of points (and ``Point | None`` a point or None), not lists of ints.
+    """
     if node is None or depth > 3:
         return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:  # a forward reference inside a subscript: list["Point"]
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return None
     union = _split_union(node)
     if union is not None:
         merged: list[str] = []
         for member in union:
-            merged += values_for_annotation(member, depth + 1) or []
+            merged += values_for_annotation(member, depth + 1, classes) or []
         return list(dict.fromkeys(merged)) or None
     name = _name_of(node.value if isinstance(node, ast.Subscript) else node)
     args: list[ast.expr] = []
     if isinstance(node, ast.Subscript):
         args = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if classes and name in classes and not args and classes[name]:
+        return list(classes[name])  # the module's own class, even if it shadows a known name
     if name in EDGE_VALUES and not args:
         return list(EDGE_VALUES[name])
     if name == "Literal":
@@ -236,7 +249,7 @@ def values_for_annotation(node: ast.expr | None, depth: int = 0) -> list[str] | 
     if name == "Any" or name == "object":
         return list(UNKNOWN_VALUES)
     if name in SEQUENCE_NAMES or name in SET_NAMES or name == "tuple" or name == "Tuple":
-        element = values_for_annotation(args[0], depth + 1) if args else None
+        element = values_for_annotation(args[0], depth + 1, classes) if args else None
         if (
             name in ("tuple", "Tuple")
             and args
@@ -244,7 +257,7 @@ def values_for_annotation(node: ast.expr | None, depth: int = 0) -> list[str] | 
                 len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis
             )
         ):
-            members = [values_for_annotation(a, depth + 1) or ["None"] for a in args]
+            members = [values_for_annotation(a, depth + 1, classes) or ["None"] for a in args]
             first = (
                 "("
                 + ", ".join(m[min(1, len(m) - 1)] for m in members)
@@ -275,8 +288,8 @@ def values_for_annotation(node: ast.expr | None, depth: int = 0) -> list[str] | 
             ]
         return list(dict.fromkeys(lists))
     if name in DICT_NAMES:
-        keys = values_for_annotation(args[0], depth + 1) if args else None
-        vals = values_for_annotation(args[1], depth + 1) if len(args) > 1 else None
+        keys = values_for_annotation(args[0], depth + 1, classes) if args else None
+        vals = values_for_annotation(args[1], depth + 1, classes) if len(args) > 1 else None
         keys = [k for k in (keys or ["'a'", "'b'"]) if k not in ("''",)] + ["'a'", "'b'"]
         vals = (vals or ["1", "2"]) + ["1", "2"]
         return [
@@ -429,14 +442,14 @@ def _with_literal_strings(candidates: Sequence[str], texts: Sequence[str]) -> li
 
 
 def parameter_candidates(
-    parameter: Parameter, target: FunctionTarget, constructors: dict[str, list[str]] | None = None
+    parameter: Parameter,
+    target: FunctionTarget,
+    constructors: Mapping[str, Sequence[str]] | None = None,
 ) -> list[str]:
     """Ordered sources for one parameter: boundaries, body literals, default, type edges."""
     kind = parameter_type(parameter, target)
     node = _annotation_node(kind)
-    typed = values_for_annotation(node)
-    if typed is None and constructors and node is not None and _name_of(node) in constructors:
-        typed = list(constructors[_name_of(node) or ""])
+    typed = values_for_annotation(node, classes=constructors)
     candidates = boundary_values(parameter, target)
     base = _name_of(node.value if isinstance(node, ast.Subscript) else node) if node else None
     for literal in target.literals:
@@ -718,17 +731,33 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
     return _unique(proposals)[: config.max_proposals]
 
 
-def receivers(target: FunctionTarget) -> list[str] | None:
-    """Constructor calls for a method's instance; None when construction is not simple."""
+def receivers(
+    target: FunctionTarget, constructors: Mapping[str, Sequence[str]] | None = None
+) -> list[str] | None:
+    """Constructor calls for a method's instance; None when construction is not simple.
+
+    ``constructors`` (the module's, see module_constructors) has them built with the module's
+    other classes where ``__init__`` takes those.
+    """
     if target.kind != "method":
         return [""]
     if target.init_parameters is None or target.class_name is None:
         return None
+    if constructors and constructors.get(target.class_name):
+        return list(constructors[target.class_name])
     return constructor_sources(target.class_name, target.init_parameters)
 
 
-def constructor_sources(class_name: str, init_parameters: Sequence[Parameter]) -> list[str]:
-    """A few ``Class(...)`` calls: typical values, then first and third candidates."""
+def constructor_sources(
+    class_name: str,
+    init_parameters: Sequence[Parameter],
+    classes: Mapping[str, Sequence[str]] | None = None,
+) -> list[str]:
+    """A few ``Class(...)`` calls: typical values, then first and third candidates.
+
+    ``classes`` (other classes' constructor calls) builds parameters typed with them:
+    ``Segment(Point(1.5, 0.0), ...)``.
+    """
     parameters = [
         p
         for p in init_parameters
@@ -755,7 +784,7 @@ def constructor_sources(class_name: str, init_parameters: Sequence[Parameter]) -
     )
     rows: list[list[str | None]] = [[], [], []]
     for index, parameter in enumerate(parameters):
-        values = parameter_candidates(parameter, fake)
+        values = parameter_candidates(parameter, fake, classes)
         typical = _typical(parameter_type(parameter, fake), index)
         if not parameter.required:
             # The other receiver should differ in state: `Stack([1])`, not `Stack([])`, which
@@ -769,11 +798,33 @@ def constructor_sources(class_name: str, init_parameters: Sequence[Parameter]) -
             rows[1].append(other)
             rows[2].append(None)
         else:
-            rows[0].append(typical or values[min(1, len(values) - 1)])
+            first = typical or values[min(1, len(values) - 1)]
+            if not typical and first in rows[0]:
+                # `Segment(p, p)` has no length: two parameters of one class get two values.
+                first = next((v for v in values[1:] if v not in rows[0]), first)
+            rows[0].append(first)
             rows[1].append(values[0])
             rows[2].append(values[min(2, len(values) - 1)])
     texts = [_row_to_call(parameters, row, "receiver").call_text(class_name) for row in rows]
     return list(dict.fromkeys(texts))
+
+
+def module_constructors(
+    classes: Mapping[str, Sequence[Parameter] | None],
+) -> dict[str, list[str]]:
+    """Constructor calls for each class of a module whose ``__init__`` is understood.
+
+    Two rounds: the second builds parameters typed with another class of the module from the
+    first round's calls, one level deep, so a class that holds itself cannot recurse.
+    """
+    simple = {
+        name: constructor_sources(name, init) for name, init in classes.items() if init is not None
+    }
+    return {
+        name: constructor_sources(name, init, simple)
+        for name, init in classes.items()
+        if init is not None
+    }
 
 
 def propose(target: FunctionTarget, config: ProposalConfig | None = None) -> list[Proposal]:
@@ -787,7 +838,7 @@ def propose(target: FunctionTarget, config: ProposalConfig | None = None) -> lis
             logger.exception("proposal source %r failed", source)
             extra = []
         calls = _unique([*calls, *extra])
-    owners = receivers(target)
+    owners = receivers(target, config.constructors)
     if owners is None:
         return []
     if owners == [""]:

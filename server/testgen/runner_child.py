@@ -11,6 +11,7 @@ the parent reads what was written and knows which call did not finish.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import builtins
 import ctypes
@@ -238,16 +239,38 @@ def _leaf_source(value, target_module: str, imports: set) -> str | None:
             if imported[0] == "from"
             else {imported[1]: sys.modules.get(imported[1])}
         )
+        needed = {imported}
+        again = _eval_naming(text, namespace, module if imported[0] == "from" else None, needed)
+        if again is not _FAILED and type(again) is cls and again == value:
+            imports.update(needed)
+            return text
+    return None
+
+
+_FAILED = object()
+MAX_EXTRA_NAMES = 8
+
+
+def _eval_naming(text: str, namespace: dict, module, needed: set):
+    """Evaluate a repr; a name it lacks is taken from ``module`` (``Segment(start=Point(...))``).
+
+    Each name taken is added to ``needed`` as an import from that module. _FAILED when the
+    text does not evaluate.
+    """
+    for _ in range(MAX_EXTRA_NAMES + 1):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                again = eval(text, namespace)  # noqa: S307 - the value's own repr, in the sandbox
-            if type(again) is cls and again == value:
-                imports.add(imported)
-                return text
+                return eval(text, namespace)  # noqa: S307 - the value's own repr, in the sandbox
+        except NameError as error:
+            name = getattr(error, "name", None)
+            if module is None or not name or not isinstance(getattr(module, name, None), type):
+                return _FAILED
+            namespace[name] = getattr(module, name)
+            needed.add(("from", module.__name__, name))
         except Exception:  # noqa: BLE001 - any failure means "cannot write this down"
-            continue
-    return None
+            return _FAILED
+    return _FAILED
 
 
 def source_of(value, target_module: str, imports: set, depth: int = 0) -> str | None:
@@ -359,21 +382,43 @@ def describe_exception(error: BaseException, target_module: str) -> dict:
         "message_stable": len(message) <= MESSAGE_LIMIT
         and not UNSTABLE_MESSAGE.search(message)
         and "\n" not in message,
-        "in_target": _raised_in_target(error),
+        **_where_raised(error),
     }
 
 
 TARGET_FILE = ""
+RAISE_LINES: frozenset[int] = frozenset()
 
 
-def _raised_in_target(error: BaseException) -> bool:
-    """Whether the innermost frame is in the target file (a ``raise`` of its own)."""
+def raise_lines(path: str) -> frozenset[int]:
+    """Lines of the target file that belong to a ``raise`` or ``assert`` statement."""
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError):
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise | ast.Assert):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return frozenset(lines)
+
+
+def _where_raised(error: BaseException) -> dict:
+    """Whether the innermost frame is in the target file, and whether on a raise statement.
+
+    An error from the interpreter there (``'int' object has no attribute 'x'``) says the input
+    was of the wrong type; one from a ``raise`` is the code's own answer.
+    """
     tb = error.__traceback__
     last = None
     while tb is not None:
         last = tb
         tb = tb.tb_next
-    return last is not None and os.path.realpath(last.tb_frame.f_code.co_filename) == TARGET_FILE
+    in_target = (
+        last is not None and os.path.realpath(last.tb_frame.f_code.co_filename) == TARGET_FILE
+    )
+    return {"in_target": in_target, "raise_statement": in_target and last.tb_lineno in RAISE_LINES}
 
 
 # --- modes -------------------------------------------------------------------------------------
@@ -632,10 +677,11 @@ def write(out, record: dict) -> None:
 
 def main() -> None:
     """Read the spec, confine the process, run the mode, exit without teardown."""
-    global TARGET_FILE
+    global TARGET_FILE, RAISE_LINES
     with open(sys.argv[1], encoding="utf-8") as handle:
         spec = json.load(handle)
     TARGET_FILE = os.path.realpath(spec["module_file"])
+    RAISE_LINES = raise_lines(TARGET_FILE)
     out = open(spec["results_path"], "a", encoding="utf-8")  # noqa: SIM115 - lives until exit
     report = apply_limits(spec["limits"])
     sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115
