@@ -28,6 +28,13 @@ def generated(tmp_path_factory):
     return generate_tests(root / "geometry.py", None, TestGenOptions())
 
 
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory):
+    root = tmp_path_factory.mktemp("project")
+    shutil.copy(DATA / "inventory.py", root / "inventory.py")
+    return generate_tests(root / "inventory.py", None, TestGenOptions())
+
+
 def function_tests(text: str, function: str) -> dict[str, str]:
     """Test name -> its source, for the tests of one function."""
     tree = ast.parse(text)
@@ -89,3 +96,29 @@ def test_errors_raised_on_purpose_are_pinned(generated):
     centroid = function_tests(generated.text, "centroid")
     assert any("raises(ValueError, match='no points')" in t for t in centroid.values())
     assert all(report.coverage.lines == 1.0 for report in generated.functions)
+
+
+def test_enum_members_are_the_values_of_an_enum_parameter():
+    analysis = analyze_file(DATA / "inventory.py")
+    assert analysis.enums == {"Category": ("FOOD", "TOOL")}
+    constructors = module_constructors(analysis.classes, analysis.enums)
+    assert constructors["Category"] == ["Category.FOOD", "Category.TOOL"]
+    # Item's optional category gets the member that is not its default, never an int.
+    assert any("Category.FOOD" in call for call in constructors["Item"])
+    assert not any(call.endswith(", 0)") for call in constructors["Item"])
+
+
+def test_classes_used_only_in_arguments_are_imported(tmp_path):
+    shutil.copy(DATA / "inventory.py", tmp_path / "inventory.py")
+    only_add = generate_tests(tmp_path / "inventory.py", "Inventory.add", TestGenOptions())
+    add = function_tests(only_add.text, "inventory_add")
+    # Item appears only inside the call (add returns None): without its import the test
+    # failed under pytest and was dropped.
+    assert add and any("instance.add(Item(" in t for t in add.values())
+    (line,) = [x for x in only_add.text.splitlines() if x.startswith("from inventory import")]
+    assert "Item" in line.split("import", 1)[1].split("#")[0].replace(",", " ").split()
+
+
+def test_dataclass_results_with_enum_fields_are_written_whole(inventory):
+    cheapest = function_tests(inventory.text, "inventory_cheapest")
+    assert any("== Item(name=" in t and "category=Category." in t for t in cheapest.values())

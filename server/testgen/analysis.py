@@ -99,6 +99,8 @@ class ModuleAnalysis:
     imports: tuple[str, ...] = ()
     #: class name -> its constructor parameters (None when construction is not simple)
     classes: dict[str, tuple[Parameter, ...] | None] = field(default_factory=dict)
+    #: enum class name -> its members' names, in definition order
+    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def find(self, qualname: str) -> FunctionTarget:
         """The function named ``qualname`` (``name`` or ``Class.name``); AnalysisError if none."""
@@ -144,6 +146,9 @@ def analyze_source(source: str, path: Path | None = None) -> ModuleAnalysis:
         elif isinstance(node, ast.ClassDef):
             init = _init_parameters(node)
             analysis.classes[node.name] = init
+            members = _enum_members(node)
+            if members:
+                analysis.enums[node.name] = members
             for item in node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and (
                     not item.name.startswith("__")
@@ -183,6 +188,23 @@ def _init_parameters(cls: ast.ClassDef) -> tuple[Parameter, ...] | None:
     if any(_is_dataclass_decorator(d) for d in cls.decorator_list):
         return _dataclass_fields(cls)
     return () if not cls.bases else None
+
+
+ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"})
+
+
+def _enum_members(cls: ast.ClassDef) -> tuple[str, ...]:
+    """Member names of an ``Enum`` subclass (``RED = 1``); () for other classes."""
+    bases = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", None) for b in cls.bases}
+    if not bases & ENUM_BASES:
+        return ()
+    members = []
+    for item in cls.body:
+        if isinstance(item, ast.Assign) and len(item.targets) == 1:
+            target = item.targets[0]
+            if isinstance(target, ast.Name) and not target.id.startswith("_"):
+                members.append(target.id)
+    return tuple(members)
 
 
 def _is_dataclass_decorator(node: ast.expr) -> bool:

@@ -9,6 +9,8 @@ message would not be stable from run to run.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 from dataclasses import dataclass
 
@@ -39,6 +41,27 @@ def callee_expression(target: FunctionTarget, observation: Observation) -> tuple
     if target.is_generator:
         call = f"list({call})"
     return [], call
+
+
+def free_names(lines: list[str]) -> set[str]:
+    """Names the lines read but neither assign nor get from builtins.
+
+    The sandbox ran the call in the module's namespace, so each is one of the module's own
+    (``Item`` in ``instance.add(Item('a', 1.5))``) and the test imports it from there.
+    """
+    read: set[str] = set()
+    assigned: set[str] = set()
+    for line in lines:
+        try:
+            tree = ast.parse(line)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                (assigned if isinstance(node.ctx, ast.Store) else read).add(node.id)
+            elif isinstance(node, ast.arg):
+                assigned.add(node.arg)  # a lambda's parameters
+    return read - assigned - set(dir(builtins))
 
 
 def _names_needed(target: FunctionTarget, module: str) -> set[Import]:
@@ -83,6 +106,8 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
     imports = _names_needed(target, module)
     imports |= {("import", name, None) for name in observation.proposal.imports}
     setup, call = callee_expression(target, observation)
+    declared = {name.split(".")[0] for name in observation.proposal.imports}
+    imports |= {("from", module, name) for name in free_names([*setup, call]) - declared}
     lines = list(setup)
     outcome = observation.outcome
     if outcome.status == "raised":

@@ -205,7 +205,7 @@ def generate_tests(
     config = ProposalConfig(
         max_proposals=options.max_proposals,
         extra_sources=tuple(options.proposal_sources),
-        constructors=module_constructors(analysis.classes),
+        constructors=module_constructors(analysis.classes, analysis.enums),
     )
     reports: list[FunctionReport] = []
     cases: list[TestCase] = []

@@ -291,6 +291,8 @@ def values_for_annotation(
         keys = values_for_annotation(args[0], depth + 1, classes) if args else None
         vals = values_for_annotation(args[1], depth + 1, classes) if len(args) > 1 else None
         keys = [k for k in (keys or ["'a'", "'b'"]) if k not in ("''",)] + ["'a'", "'b'"]
+        if vals and len(args) > 1 and classes and _name_of(args[1]) in classes:
+            vals = [vals[1], *vals]  # a class's first call is its typical one, not an edge
         vals = (vals or ["1", "2"]) + ["1", "2"]
         return [
             "{}",
@@ -811,20 +813,25 @@ def constructor_sources(
 
 def module_constructors(
     classes: Mapping[str, Sequence[Parameter] | None],
+    enums: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, list[str]]:
-    """Constructor calls for each class of a module whose ``__init__`` is understood.
+    """Sources for the module's own types: constructor calls, or an enum's members.
 
     Two rounds: the second builds parameters typed with another class of the module from the
     first round's calls, one level deep, so a class that holds itself cannot recurse.
     """
+    members = {name: [f"{name}.{m}" for m in names] for name, names in (enums or {}).items()}
     simple = {
-        name: constructor_sources(name, init) for name, init in classes.items() if init is not None
-    }
-    return {
-        name: constructor_sources(name, init, simple)
+        name: constructor_sources(name, init, members)
         for name, init in classes.items()
         if init is not None
     }
+    built = {
+        name: constructor_sources(name, init, {**simple, **members})
+        for name, init in classes.items()
+        if init is not None
+    }
+    return {**built, **members}
 
 
 def propose(target: FunctionTarget, config: ProposalConfig | None = None) -> list[Proposal]:

@@ -311,7 +311,42 @@ def source_of(value, target_module: str, imports: set, depth: int = 0) -> str | 
         if type(value) is set:
             return "{" + body + "}" if parts else "set()"
         return "frozenset({" + body + "})" if parts else "frozenset()"
+    fields = _dataclass_fields(value)
+    if fields is not None:
+        return _dataclass_source(value, fields, target_module, imports, depth)
     return _leaf_source(value, target_module, imports)
+
+
+def _dataclass_fields(value) -> list | None:
+    """The init fields of a dataclass instance, or None for anything else."""
+    import dataclasses
+
+    if isinstance(value, type) or not dataclasses.is_dataclass(value):
+        return None
+    fields = dataclasses.fields(value)
+    if any(not f.init for f in fields):
+        return None  # the constructor cannot set them all
+    return list(fields)
+
+
+def _dataclass_source(value, fields: list, target_module: str, imports: set, depth: int):
+    """``Item(name='a', category=Category.FOOD)``: each field written by ``source_of``.
+
+    Its repr would say ``<Category.FOOD: 'food'>`` for an enum field, which is no source.
+    """
+    ref = type_ref(type(value), target_module)
+    if not ref["importable"] or "." in ref["qualname"]:
+        return _leaf_source(value, target_module, imports)
+    needed: set = set()
+    parts = []
+    for f in fields:
+        part = source_of(getattr(value, f.name), target_module, needed, depth + 1)
+        if part is None:
+            return _leaf_source(value, target_module, imports)
+        parts.append(f"{f.name}={part}")
+    imports.update(needed)
+    imports.add(("from", ref["module"], ref["qualname"]))
+    return f"{ref['qualname']}({', '.join(parts)})"
 
 
 def _is_number(value) -> bool:
