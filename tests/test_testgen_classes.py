@@ -122,3 +122,32 @@ def test_classes_used_only_in_arguments_are_imported(tmp_path):
 def test_dataclass_results_with_enum_fields_are_written_whole(inventory):
     cheapest = function_tests(inventory.text, "inventory_cheapest")
     assert any("== Item(name=" in t and "category=Category." in t for t in cheapest.values())
+
+
+STDLIB_TYPED = """\
+from datetime import date, timedelta
+from pathlib import Path
+
+
+def next_weekday(day: date) -> date:
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def stem(path: Path) -> str:
+    return path.name.split(".")[0]
+"""
+
+
+def test_standard_library_types_get_their_values_and_imports(tmp_path):
+    (tmp_path / "calendar_tools.py").write_text(STDLIB_TYPED)
+    result = generate_tests(tmp_path / "calendar_tools.py", None, TestGenOptions())
+    weekday = function_tests(result.text, "next_weekday")
+    # A Friday and a Saturday: the loop runs, every line and branch is covered, no TypeError.
+    assert any("next_weekday(datetime.date(2024, 1, 6)) ==" in t for t in weekday.values())
+    assert not any("raises(" in t for t in weekday.values())
+    assert any("stem(pathlib.Path(" in t for t in function_tests(result.text, "stem").values())
+    assert "import datetime\n" in result.text and "import pathlib\n" in result.text
+    assert all(report.coverage.lines == 1.0 for report in result.functions)

@@ -14,6 +14,7 @@ import ast
 import logging
 import math
 import string
+import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,35 @@ EDGE_VALUES: dict[str, tuple[str, ...]] = {
     "None": ("None",),
     "complex": ("0j", "(1+2j)"),
     "Callable": ("len", "str"),
+    # Standard-library value types, written with their module so the test imports it. A Friday
+    # and a Saturday: weekday logic takes both branches.
+    "date": (
+        "datetime.date(2024, 1, 5)",
+        "datetime.date(2024, 1, 6)",
+        "datetime.date(2024, 2, 29)",
+        "datetime.date(2023, 12, 31)",
+    ),
+    "datetime": (
+        "datetime.datetime(2024, 1, 5, 12, 30)",
+        "datetime.datetime(2024, 1, 6, 0, 0)",
+        "datetime.datetime(2023, 12, 31, 23, 59, 59)",
+    ),
+    "time": ("datetime.time(12, 30)", "datetime.time(0, 0)", "datetime.time(23, 59, 59)"),
+    "timedelta": (
+        "datetime.timedelta(0)",
+        "datetime.timedelta(days=1)",
+        "datetime.timedelta(seconds=90)",
+        "datetime.timedelta(days=-1)",
+    ),
+    "Path": (
+        "pathlib.Path('data/report.txt')",
+        "pathlib.Path('archive.tar.gz')",
+        "pathlib.Path('notes')",
+        "pathlib.Path('.')",
+    ),
+    "PurePath": ("pathlib.PurePath('data/report.txt')", "pathlib.PurePath('notes')"),
+    "Decimal": ("decimal.Decimal('0')", "decimal.Decimal('1.5')", "decimal.Decimal('-2.25')"),
+    "Fraction": ("fractions.Fraction(0)", "fractions.Fraction(1, 3)", "fractions.Fraction(-5, 2)"),
 }
 TYPICAL: dict[str, tuple[str, ...]] = {
     "int": ("3", "0", "10", "5", "1", "2"),
@@ -689,7 +719,30 @@ def _row_to_call(
             kwargs.append((parameter.name, source))
         else:
             args.append(source)
-    return Proposal(tuple(args), tuple(kwargs), origin)
+    return Proposal(tuple(args), tuple(kwargs), origin, imports=source_imports(row))
+
+
+def source_imports(sources: Iterable[str | None]) -> tuple[str, ...]:
+    """Standard-library modules the sources name (``datetime`` in ``datetime.date(2024, 1, 5)``).
+
+    The sandbox imports them before the call, and the test file imports them too.
+    """
+    modules: list[str] = []
+    for source in sources:
+        if not source or "." not in source:
+            continue
+        try:
+            tree = ast.parse(source, mode="eval")
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in sys.stdlib_module_names
+            ):
+                modules.append(node.value.id)
+    return tuple(dict.fromkeys(modules))
 
 
 def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[Proposal]:
@@ -853,7 +906,13 @@ def propose(target: FunctionTarget, config: ProposalConfig | None = None) -> lis
     per_receiver = max(1, config.max_proposals // len(owners))
     return _unique(
         [
-            Proposal(call.args, call.kwargs, call.origin, owner, call.imports)
+            Proposal(
+                call.args,
+                call.kwargs,
+                call.origin,
+                owner,
+                tuple(dict.fromkeys([*call.imports, *source_imports([owner])])),
+            )
             for owner in owners
             for call in calls[:per_receiver]
         ]
