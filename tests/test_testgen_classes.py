@@ -151,3 +151,13 @@ def test_standard_library_types_get_their_values_and_imports(tmp_path):
     assert any("stem(pathlib.Path(" in t for t in function_tests(result.text, "stem").values())
     assert "import datetime\n" in result.text and "import pathlib\n" in result.text
     assert all(report.coverage.lines == 1.0 for report in result.functions)
+
+
+def test_names_the_test_imports_itself_are_not_taken_from_the_module(tmp_path):
+    # The call is `asyncio.run(double(3))`: asyncio is the test's own import, and the module
+    # under test does not import it, so `from coroutines import asyncio` would fail.
+    (tmp_path / "coroutines.py").write_text("async def double(x: int) -> int:\n    return 2 * x\n")
+    result = generate_tests(tmp_path / "coroutines.py", None, TestGenOptions())
+    assert result.functions[0].tests_kept >= 1
+    assert "import asyncio\n" in result.text and "asyncio.run(double(" in result.text
+    assert "from coroutines import double  #" in result.text

@@ -106,8 +106,8 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
     imports = _names_needed(target, module)
     imports |= {("import", name, None) for name in observation.proposal.imports}
     setup, call = callee_expression(target, observation)
-    declared = {name.split(".")[0] for name in observation.proposal.imports}
-    imports |= {("from", module, name) for name in free_names([*setup, call]) - declared}
+    provided = {member or name.split(".")[0] for _kind, name, member in imports}
+    imports |= {("from", module, name) for name in free_names([*setup, call]) - provided}
     lines = list(setup)
     outcome = observation.outcome
     if outcome.status == "raised":
