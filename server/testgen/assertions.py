@@ -33,7 +33,8 @@ def callee_expression(target: FunctionTarget, observation: Observation) -> tuple
     """(setup lines, call expression) for the observation's call."""
     proposal = observation.proposal
     if target.kind == "method":
-        return [f"instance = {proposal.receiver}"], proposal.call_text(f"instance.{target.name}")
+        setup = [f"instance = {proposal.receiver}", *proposal.prepare]
+        return setup, proposal.call_text(f"instance.{target.name}")
     callee = target.qualname if target.class_name else target.name
     call = proposal.call_text(callee)
     if target.is_async:

@@ -25,6 +25,7 @@ from codegpt.server.testgen.layout import (
 )
 from codegpt.server.testgen.mutation import MutationConfig, mutant_kills
 from codegpt.server.testgen.naming import base_name, unique_names
+from codegpt.server.testgen.preparations import class_preparations
 from codegpt.server.testgen.proposals import (
     ProposalConfig,
     ProposalSource,
@@ -133,6 +134,7 @@ def _calls_for(target: FunctionTarget, proposals: Sequence, first_id: int) -> li
                     proposal.args,
                     proposal.kwargs,
                     setup=proposal.receiver,
+                    prepare=proposal.prepare,
                     attribute=target.name,
                     materialize=target.is_generator,
                     imports=proposal.imports,
@@ -207,6 +209,7 @@ def generate_tests(
         extra_sources=tuple(options.proposal_sources),
         constructors=module_constructors(analysis.classes, analysis.enums),
     )
+    config.preparations = class_preparations(analysis, config)
     reports: list[FunctionReport] = []
     cases: list[TestCase] = []
     isolation: dict = {}

@@ -138,11 +138,19 @@ def base_name(target: FunctionTarget, observation: Observation) -> str:
     proposal = observation.proposal
     sources = [*proposal.args, *(value for _, value in proposal.kwargs)]
     outcome = outcome_slug(target, observation)
+    after = "".join(f"after_{_prepared_method(s)}_" for s in proposal.prepare)
+    outcome = f"{after}{outcome}"
     if not sources:
         return f"test_{function}_{outcome}"
     inputs = "of_" + "_".join(describe_source(s) for s in sources) if len(sources) <= 3 else ""
     name = f"test_{function}_{inputs}_{outcome}" if inputs else f"test_{function}_{outcome}"
     return name if len(name) <= MAX_NAME else f"test_{function}_{outcome}"
+
+
+def _prepared_method(statement: str) -> str:
+    """``instance.add(Item(...))`` -> ``add``."""
+    head = statement.split("(", 1)[0]
+    return snake(head.rsplit(".", 1)[-1]) or "call"
 
 
 def unique_names(names: Iterable[str], taken: Iterable[str] = ()) -> list[str]:

@@ -18,10 +18,13 @@ import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from codegpt.server.testgen.analysis import Comparison, FunctionTarget, Parameter
 from codegpt.server.testgen.usage_types import usage_type
+
+if TYPE_CHECKING:
+    from codegpt.server.testgen.preparations import Preparation
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ class Proposal:
     origin: str = "edge"  # doctest, boundary, literal, baseline, edge, default, hypothesis, model
     receiver: str | None = None
     imports: tuple[str, ...] = ()  # modules the argument sources use, imported by the test
+    #: statements on ``instance`` run after the receiver is built, before the call
+    prepare: tuple[str, ...] = ()
 
     def call_text(self, callee: str) -> str:
         """``callee(arg, ..., key=value)`` as it appears in a test."""
@@ -60,6 +65,8 @@ class ProposalConfig:
     extra_limit: int = 16
     #: class name -> constructor sources, for parameters annotated with a class of the module
     constructors: dict[str, list[str]] = field(default_factory=dict)
+    #: class name -> mutator calls to run on the typical receiver first (``preparations.py``)
+    preparations: dict[str, list[Preparation]] = field(default_factory=dict)
 
 
 # --- values per type ---------------------------------------------------------------------------
@@ -334,9 +341,14 @@ def values_for_annotation(
     return None
 
 
-def _typical(annotation: str | None, position: int) -> str | None:
+def _typical(
+    annotation: str | None, position: int, classes: Mapping[str, Sequence[str]] | None = None
+) -> str | None:
+    """An ordinary value of the type: ``'abc'``, ``3``, or a module class's first instance."""
     node = _annotation_node(annotation)
     name = _name_of(node) if node is not None else None
+    if classes and name in classes and classes[name] and not isinstance(node, ast.Subscript):
+        return classes[name][0]
     if name in TYPICAL:
         values = TYPICAL[name]
         return values[position % len(values)]
@@ -758,7 +770,7 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
         if not parameter.required:
             baseline.append(None)
             continue
-        typical = _typical(parameter_type(parameter, target), index)
+        typical = _typical(parameter_type(parameter, target), index, config.constructors)
         baseline.append(typical if typical is not None else values[min(1, len(values) - 1)])
     proposals.append(_row_to_call(parameters, baseline, "baseline"))
     budget = max(config.max_proposals - config.hypothesis_examples // 2, config.max_proposals // 2)
@@ -840,7 +852,7 @@ def constructor_sources(
     rows: list[list[str | None]] = [[], [], []]
     for index, parameter in enumerate(parameters):
         values = parameter_candidates(parameter, fake, classes)
-        typical = _typical(parameter_type(parameter, fake), index)
+        typical = _typical(parameter_type(parameter, fake), index, classes)
         if not parameter.required:
             # The other receiver should differ in state: `Stack([1])`, not `Stack([])`, which
             # builds the same empty instance as `Stack()` and leaves `pop` half tested. (A zero
@@ -854,7 +866,7 @@ def constructor_sources(
             rows[2].append(None)
         else:
             first = typical or values[min(1, len(values) - 1)]
-            if not typical and first in rows[0]:
+            if first in rows[0]:
                 # `Segment(p, p)` has no length: two parameters of one class get two values.
                 first = next((v for v in values[1:] if v not in rows[0]), first)
             rows[0].append(first)
@@ -903,7 +915,15 @@ def propose(target: FunctionTarget, config: ProposalConfig | None = None) -> lis
         return []
     if owners == [""]:
         return calls
-    per_receiver = max(1, config.max_proposals // len(owners))
+    # The typical receiver again after each mutator call: `add` then `add` meets a duplicate.
+    setups: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
+        (owner, (), source_imports([owner])) for owner in owners
+    ]
+    setups += [
+        (owners[0], (p.statement,), (*source_imports([owners[0]]), *p.imports))
+        for p in config.preparations.get(target.class_name or "", [])
+    ]
+    per_receiver = max(1, config.max_proposals // len(setups))
     return _unique(
         [
             Proposal(
@@ -911,9 +931,10 @@ def propose(target: FunctionTarget, config: ProposalConfig | None = None) -> lis
                 call.kwargs,
                 call.origin,
                 owner,
-                tuple(dict.fromkeys([*call.imports, *source_imports([owner])])),
+                tuple(dict.fromkeys([*call.imports, *imports])),
+                prepare,
             )
-            for owner in owners
+            for owner, prepare, imports in setups
             for call in calls[:per_receiver]
         ]
     )
@@ -949,7 +970,7 @@ def _unique(proposals: Iterable[Proposal]) -> list[Proposal]:
     seen: set[tuple] = set()
     unique = []
     for proposal in proposals:
-        key = (proposal.args, proposal.kwargs, proposal.receiver)
+        key = (proposal.args, proposal.kwargs, proposal.receiver, proposal.prepare)
         if key not in seen:
             seen.add(key)
             unique.append(proposal)

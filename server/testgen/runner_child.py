@@ -520,6 +520,9 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
             kwargs = {k: eval(source, namespace) for k, source in call["kwargs"]}  # noqa: S307
             if call.get("setup"):
                 receiver = eval(call["setup"], namespace)  # noqa: S307
+                namespace["instance"] = receiver
+                for statement in call.get("prepare", []):
+                    eval(statement, namespace)  # noqa: S307 - ``instance.add(...)``, sandboxed
                 function = getattr(receiver, call["attribute"])
             else:
                 function = eval(call["callee"], namespace)  # noqa: S307

@@ -60,6 +60,7 @@ class CallSpec:
     kwargs: tuple[tuple[str, str], ...] = ()
     setup: str | None = None
     attribute: str | None = None
+    prepare: tuple[str, ...] = ()  # statements on ``instance`` (the setup's value) before the call
     materialize: bool = False
     imports: tuple[str, ...] = ()  # modules to import into the namespace the sources see
     module_file: str | None = None  # run on this changed copy of the module (a mutant)
@@ -76,6 +77,7 @@ class CallSpec:
             "kwargs": [list(k) for k in self.kwargs],
             "setup": self.setup,
             "attribute": self.attribute,
+            "prepare": list(self.prepare),
             "materialize": self.materialize,
             "imports": list(self.imports),
         }
