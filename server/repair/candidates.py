@@ -228,8 +228,11 @@ def _deletions(
             cost = 1.6 if stack and stack[-1] == CLOSING[token.text] else 0.8
         elif token.kind == "op" and token.text in OPENING:
             cost = 0.9 if _doubled(tokens, index) else 1.7
+        elif token.kind == "op" and token.text in {",", ":", ";", "."}:
+            # ``2,,`` or ``;;``: a separator typed twice, the likeliest stray of all.
+            cost = 0.9 if _repeated(tokens, index) else 1.5
         elif token.kind == "op":
-            cost = 1.5 if token.text in {",", ":", ";", "."} else 1.9
+            cost = 1.9
         elif token.kind == "open_string":
             quote_at = token.start + len(token.text) - len(token.text.lstrip("rRbBuUfF"))
             collector.add(quote_at, quote_at + 1, "", 1.5 + distance)
@@ -243,6 +246,25 @@ def _deletions(
             while collector.text[start - 1] in " \t":
                 start -= 1
         collector.add(start, token.end, "", cost + distance)
+
+
+def _glued_to_number(tokens: list[Token], index: int) -> bool:
+    """A number touches this token on either side, so a '.' here would join the number."""
+    token = tokens[index]
+    before = tokens[index - 1] if index else None
+    after = tokens[index + 1] if index + 1 < len(tokens) else None
+    return (before is not None and before.kind == "number" and before.end == token.start) or (
+        after is not None and after.kind == "number" and after.start == token.end
+    )
+
+
+def _repeated(tokens: list[Token], index: int) -> bool:
+    """The same separator right before this one, with at most blanks between (``2, ,``)."""
+    if index == 0:
+        return False
+    before = tokens[index - 1]
+    between = tokens[index].start - before.end
+    return before.text == tokens[index].text and between <= 1
 
 
 def _doubled(tokens: list[Token], index: int) -> bool:
@@ -395,7 +417,7 @@ def _replacements(
     distance: float,
 ) -> None:
     condition = bool(tokens) and tokens[0].text in CONDITION_KEYWORDS
-    for token in tokens:
+    for index, token in enumerate(tokens):
         if token.kind == "op":
             if token.text == "=":
                 collector.add(token.start, token.end, "==", (0.6 if condition else 1.4) + distance)
@@ -405,6 +427,8 @@ def _replacements(
                     collector.add(token.start, token.end, OPENING[stack[-1]], 0.8 + distance)
             if token.text in {":", ",", ";", "."}:
                 for other in (":", ",", ";", "."):
+                    if other == "." and _glued_to_number(tokens, index):
+                        continue  # `2,` -> `2.` changes a number; it separates nothing
                     collector.add(token.start, token.end, other, 1.7 + distance)
         elif token.kind == "name" and not token.is_keyword:
             for word, cost in _keyword_guesses(token, lexed, first=token is tokens[0]):

@@ -524,7 +524,11 @@ def _moved_later(
         return False
     old, new = before.compile_error, after.compile_error
     token_fixed = old.reported_first and not new.reported_first
-    if token_fixed and new.lineno - 1 < edit_line and _hidden_before(old_text, edit_line, new):
+    if (
+        token_fixed
+        and new.lineno - 1 < edit_line
+        and _hidden_before(old_text, new_text, edit_line, new)
+    ):
         return cost <= MAX_FAR_PROGRESS_COST
     shift = (new_text.count("\n") + 1) - line_count
     moved = new.lineno - shift - old.lineno
@@ -536,22 +540,57 @@ def _moved_later(
     return shift == 0 and cost <= 1.0 and new.offset > old.offset
 
 
-def _hidden_before(old_text: str, edit_line: int, error: CompileError) -> bool:
+def _hidden_before(old_text: str, new_text: str, edit_line: int, error: CompileError) -> bool:
     """``error`` (above the edit) is in the text before the edit line, not made by the edit.
 
     Brackets span lines, so an edit can change how the lines above it parse: a '}' added below
     an open '{' turns a dict into a parse error higher up. Compiling the untouched lines alone
     tells a hidden error from one the edit made; not an unclosed bracket, which the cut makes.
+    A bracket above is left open by the edit only if the edited line closes more than it opens:
+    when that line now balances on its own (``print("welcome back")`` for
+    ``print("welcome back)``), the bracket was open before the edit too, and so was whatever
+    compile() now reports inside it (``expected 'else' after 'if' expression`` when the next
+    line is an ``if``).
     """
-    if "never closed" in error.message:
-        return False
     end = 0
     for _ in range(edit_line):
         end = old_text.find("\n", end) + 1
         if end == 0:
             return False
     found = compile_error(old_text[:end])
-    return found is not None and (found.lineno, found.message) == (error.lineno, error.message)
+    if found is None:
+        return False
+    if "never closed" in found.message and found.lineno <= error.lineno:
+        return _line_depths(old_text, edit_line)[0] >= 0 and _line_depths(new_text, edit_line) == (
+            0,
+            0,
+            False,
+        )
+    if "never closed" in error.message:
+        return False
+    return (found.lineno, found.message) == (error.lineno, error.message)
+
+
+def _line_depths(text: str, line: int) -> tuple[int, int, bool]:
+    """Lowest and final bracket depth along line ``line`` (0-based), and an open string.
+
+    Depths count from 0: a negative lowest depth means the line closes a bracket opened above
+    it. The flag says the line ends inside an unterminated string (brackets after its quote
+    are text and not counted).
+    """
+    lexed = LexedText(text)
+    if line >= lexed.line_count:
+        return -1, 0, False
+    depth = lowest = 0
+    for token in lexed.line_tokens(line):
+        if token.kind in ("open_string", "open_triple"):
+            return lowest, depth, True
+        if token.kind == "op" and token.text in ("(", "[", "{"):
+            depth += 1
+        elif token.kind == "op" and token.text in (")", "]", "}"):
+            depth -= 1
+            lowest = min(lowest, depth)
+    return lowest, depth, False
 
 
 def _nudged(
