@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).resolve().parent / "mutation_child.py"
 LOCAL_FILES = [
     ROOT / "tests" / "data" / "testgen" / name
-    for name in ("mathutils.py", "stdlib_like.py", "shapes.py", "geometry.py")
+    for name in ("mathutils.py", "stdlib_like.py", "shapes.py", "geometry.py", "inventory.py")
 ]
 TEST_SPLIT = ROOT / "data" / "corpus" / "test.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "testgen.json"
@@ -266,17 +266,26 @@ def humaneval_functions(limit: int) -> list[BenchFunction]:
 
 
 def local_functions() -> list[BenchFunction]:
-    """Every public module-level function of our own fixture files."""
+    """Every public module-level function and instance method of our own fixture files."""
     chosen = []
     for path in LOCAL_FILES:
         source = path.read_text(encoding="utf-8")
+        names = []
         for node in ast.parse(source).body:
             if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
-                chosen.append(
-                    BenchFunction(
-                        "local", f"local:{path.name}:{node.name}", path.stem, source, node.name
-                    )
-                )
+                names.append(node.name)
+            elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                names += [
+                    f"{node.name}.{item.name}"
+                    for item in node.body
+                    if isinstance(item, ast.FunctionDef)
+                    and not item.name.startswith("_")
+                    and not item.decorator_list
+                ]
+        chosen += [
+            BenchFunction("local", f"local:{path.name}:{name}", path.stem, source, name)
+            for name in names
+        ]
     return chosen
 
 
@@ -284,8 +293,13 @@ def local_functions() -> list[BenchFunction]:
 
 
 def find_function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
-    """The module-level function ``name``."""
-    for node in tree.body:
+    """The module-level function ``name``, or the method ``Class.name``."""
+    owner, _, name = name.rpartition(".")
+    body = tree.body
+    if owner:
+        classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner]
+        body = classes[0].body if classes else []
+    for node in body:
         if isinstance(node, ast.FunctionDef) and node.name == name:
             return node
     return None
