@@ -334,3 +334,41 @@ def test_with_the_model_a_doubled_comma_is_deleted_not_turned_into_a_float(repai
     fixer = Fixer(FixerOptions(time_budget_s=30), scorer=repairer, proposer=repairer)
     broken, expected, _title = GOLDEN["doubled_comma"]
     assert fixer.fix(broken).text == expected
+
+
+class _DeletingProposer:
+    """A proposer whose window rewrite drops everything after the docstring's closing quotes.
+
+    The shipped model wrote exactly this on a held-out file: its window began inside a
+    docstring, so the window's rest lexed as one string token and deleting fifteen lines,
+    a whole function header among them, measured one token edit (cost 0.9, a likely fix).
+    """
+
+    def propose(self, broken_window: str, n: int, time_budget_s: float) -> list[str]:
+        head, quotes, _rest = broken_window.partition('"""')
+        return [head + quotes + "\n"] if quotes else []
+
+
+DOCSTRING_THEN_TWO_ERRORS = (
+    "def first():\n"
+    '    """Return the base.\n'
+    "\n"
+    "    More words here.\n"
+    '    """\n'
+    "    base = compute()\n"
+    "    if base\n"
+    "        raise ValueError(base)\n"
+    "    return base\n"
+    "\n"
+    "\n"
+    "def second():\n"
+    "    return first(\n"
+)
+
+
+def test_model_rewrites_that_delete_definitions_are_not_taken() -> None:
+    fixer = Fixer(FixerOptions(time_budget_s=30), proposer=_DeletingProposer())
+    result = fixer.fix(DOCSTRING_THEN_TWO_ERRORS)
+    assert result.parses, result.reason
+    assert "def second():" in result.text and "raise ValueError(base)" in result.text
+    assert all(fix.source == "search" for fix in result.fixes)

@@ -367,7 +367,11 @@ class Fixer:
             edit = _trimmed_edit(start, broken, fixed)
             if edit is None:
                 continue
-            distance = token_distance(broken, fixed, cap=20)
+            # Measured on the whole text: a window cut inside a docstring lexes its rest as
+            # one string token, and fifteen deleted lines then counted as a single edit.
+            distance = token_distance(text, edit.apply(text), cap=20)
+            if _drops_definition(text, edit):
+                continue  # a repair never removes a def or class: that is deleting code
             title = describe(text, edit) if distance <= 2 else "apply the model's repair"
             candidates.append(Candidate(edit, 0.5 + 0.4 * distance, "model", title))
         return candidates
@@ -610,6 +614,20 @@ def _edited_lines(lexed: LexedText, new_text: str, edit: TextEdit) -> tuple[str,
     end = lexed.line_span(lexed.line_of(edit.end))[1]
     grown = len(edit.new_text) - (edit.end - edit.start)
     return lexed.text[start:end], new_text[start : end + grown]
+
+
+def _drops_definition(text: str, edit: TextEdit) -> bool:
+    """The edit leaves fewer ``def`` / ``class`` statements on the lines it touches."""
+    old_lines, new_lines = _edited_lines(LexedText(text), edit.apply(text), edit)
+
+    def definitions(fragment: str) -> int:
+        return sum(
+            1
+            for line in fragment.splitlines()
+            if (words := line.split()) and words[0] in ("def", "class", "async")
+        )
+
+    return definitions(new_lines) < definitions(old_lines)
 
 
 def _novel_names(lexed: LexedText, old_lines: str, new_lines: str) -> int:
