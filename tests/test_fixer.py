@@ -372,3 +372,29 @@ def test_model_rewrites_that_delete_definitions_are_not_taken() -> None:
     assert result.parses, result.reason
     assert "def second():" in result.text and "raise ValueError(base)" in result.text
     assert all(fix.source == "search" for fix in result.fixes)
+
+
+class _SqueezingProposer:
+    """Fixes the colon and also drops every blank line of the window: a few tokens, many lines."""
+
+    def propose(self, broken_window: str, n: int, time_budget_s: float) -> list[str]:
+        fixed = broken_window.replace("if base\n", "if base:\n")
+        return ["".join(line for line in fixed.splitlines(keepends=True) if line.strip())]
+
+
+class _ShortestScorer:
+    """Likes shorter windows, as the shipped model does (it preferred `if x:` to `if not x:`)."""
+
+    def score(self, broken_window: str, fixed_windows: list[str]) -> list[float]:
+        return [-float(len(window)) for window in fixed_windows]
+
+
+def test_model_rewrites_that_drop_lines_are_not_taken() -> None:
+    broken = DOCSTRING_THEN_TWO_ERRORS.replace("return first(\n", "return first()\n")
+    fixer = Fixer(
+        FixerOptions(time_budget_s=30), scorer=_ShortestScorer(), proposer=_SqueezingProposer()
+    )
+    result = fixer.fix(broken)
+    assert result.parses, result.reason
+    assert result.text == broken.replace("if base\n", "if base:\n")
+    assert all(fix.source == "search" for fix in result.fixes)

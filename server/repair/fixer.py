@@ -69,6 +69,9 @@ FAR_LINES = 5
 # a junk edit (a ',' inside a broken string) only nudges it along the line.
 NUDGE_COST = 0.6
 PROGRESS_MARGIN = 1.0
+# Lines a model rewrite may add or remove: closing a bracket on a line of its own adds one; a
+# rewrite that drops half a dozen lines (seen on held-out files) is deleting code.
+MAX_MODEL_LINE_CHANGE = 2
 # Cost of each tell-tale of a misplaced repair (``plausibility.oddities``) a candidate leaves.
 ODDITY_COST = 0.6
 
@@ -370,8 +373,8 @@ class Fixer:
             # Measured on the whole text: a window cut inside a docstring lexes its rest as
             # one string token, and fifteen deleted lines then counted as a single edit.
             distance = token_distance(text, edit.apply(text), cap=20)
-            if _drops_definition(text, edit):
-                continue  # a repair never removes a def or class: that is deleting code
+            if _drops_definition(text, edit) or _line_change(edit, text) > MAX_MODEL_LINE_CHANGE:
+                continue  # deleting code, or rewriting far more than a syntax error needs
             title = describe(text, edit) if distance <= 2 else "apply the model's repair"
             candidates.append(Candidate(edit, 0.5 + 0.4 * distance, "model", title))
         return candidates
@@ -614,6 +617,11 @@ def _edited_lines(lexed: LexedText, new_text: str, edit: TextEdit) -> tuple[str,
     end = lexed.line_span(lexed.line_of(edit.end))[1]
     grown = len(edit.new_text) - (edit.end - edit.start)
     return lexed.text[start:end], new_text[start : end + grown]
+
+
+def _line_change(edit: TextEdit, text: str) -> int:
+    """How many lines the edit adds or removes."""
+    return abs(edit.new_text.count("\n") - text.count("\n", edit.start, edit.end))
 
 
 def _drops_definition(text: str, edit: TextEdit) -> bool:
