@@ -105,7 +105,11 @@ def _undeclared(observation: Observation, target: FunctionTarget) -> bool:
 def _priority(observation: Observation, target: FunctionTarget) -> tuple:
     undeclared = _undeclared(observation, target)
     proposal = observation.proposal
-    length = len(proposal.call_text(target.name)) + len(proposal.receiver or "")
+    length = (
+        len(proposal.call_text(target.name))
+        + len(proposal.receiver or "")
+        + sum(len(statement) for statement in proposal.prepare)
+    )
     return (undeclared, ORIGIN_RANK.get(proposal.origin, 9), length, observation.index)
 
 
