@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
+from codegpt.server.context_strings import TripleQuotedStrings
 from codegpt.server.context_text import SourceText
 
 LARGE_DOCUMENT_CHARS = 1_000_000  # about 25,000 lines of typical Python
@@ -29,8 +30,8 @@ HEAD_BYTES = 65_536  # the imports and module constants at the top
 FOCUS_MARGIN_BYTES = FOCUS_BLOCK_BYTES
 # How far an edge may move to reach the start of a top-level definition (else: a line start).
 SNAP_BYTES = 65_536
-# Lines that start a top-level statement almost surely: a line at column 0 inside a string or
-# brackets rarely starts with one of these.
+# Lines that start a top-level statement unless inside a string (``TripleQuotedStrings``): a line
+# at column 0 inside brackets rarely starts with one of these.
 _TOP_LEVEL_START = re.compile(rb"^(?:(?:async[ \t]+)?def[ \t]|class[ \t]|@)", re.MULTILINE)
 
 
@@ -133,26 +134,29 @@ def _statement_start(data: bytes, line: int) -> int:
     return line
 
 
-def _statement_at_or_before(data: bytes, byte_offset: int) -> int:
+def _statement_at_or_before(data: bytes, byte_offset: int, strings: TripleQuotedStrings) -> int:
     """The start of the top-level definition holding ``byte_offset``, or its line's start."""
     found = None
     window = max(0, byte_offset - SNAP_BYTES)
     for match in _TOP_LEVEL_START.finditer(data, window, byte_offset + 16):
         if match.start() > byte_offset:
             break
-        found = match.start()
+        if not strings.holds(match.start()):
+            found = match.start()
     if found is None:
         return _line_start(data, byte_offset)
     return _statement_start(data, found)
 
 
-def _statement_at_or_after(data: bytes, byte_offset: int) -> int:
+def _statement_at_or_after(data: bytes, byte_offset: int, strings: TripleQuotedStrings) -> int:
     """The start of the first top-level definition from ``byte_offset`` on, or a line start.
 
     With none before the end of the text, the end: the last statement stays whole rather than
     cut at a line start (a class cut in two parses as errors).
     """
     for match in _TOP_LEVEL_START.finditer(data, byte_offset, byte_offset + SNAP_BYTES):
+        if strings.holds(match.start()):
+            continue
         if _statement_start(data, match.start()) == match.start():  # not a decorated def's line
             return match.start()
     if byte_offset + SNAP_BYTES >= len(data):
@@ -163,16 +167,28 @@ def _statement_at_or_after(data: bytes, byte_offset: int) -> int:
     return len(data) if newline < 0 else newline + 1
 
 
-def parse_region(data: bytes, byte_offset: int) -> ByteRegion:
+def strings_needed(byte_offset: int) -> int:
+    """How far ``parse_region`` reads a text's strings for a cursor at ``byte_offset``."""
+    return _around(byte_offset)[1] + SNAP_BYTES + 16
+
+
+def parse_region(
+    data: bytes, byte_offset: int, strings: TripleQuotedStrings | None = None
+) -> ByteRegion:
     """``focus_region`` for a cursor at ``byte_offset``, with edges at top-level statement starts.
 
     Parsed alone, such a region gives the same statements as the whole file: no statement is cut
     in two (a cut one parses as errors), so the context read from it matches the full tree's.
+    ``strings`` (scanned at least to ``strings_needed``) saves the scan of the text before.
     """
+    needed = strings_needed(byte_offset)
+    if strings is None:
+        strings = TripleQuotedStrings(data, until=needed)  # ~10 ms a MB
+    assert strings.scanned_until >= min(needed, len(data)), "strings end before the region's"
     first, last = _around(byte_offset)
-    head = _statement_at_or_after(data, min(HEAD_BYTES, len(data)))
-    start = _statement_at_or_before(data, first)
-    stop = _statement_at_or_after(data, min(last, len(data)))
+    head = _statement_at_or_after(data, min(HEAD_BYTES, len(data)), strings)
+    start = _statement_at_or_before(data, first, strings)
+    stop = _statement_at_or_after(data, min(last, len(data)), strings)
     if start <= head:
         return ByteRegion(0, max(0, stop - 1), 0)
     return ByteRegion(start, max(start, stop - 1), head)

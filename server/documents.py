@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from tree_sitter import Parser, Point, Range, Tree
 
-from codegpt.server.context_focus import ByteRegion, parse_region
+from codegpt.server.context_focus import ByteRegion, parse_region, strings_needed
+from codegpt.server.context_strings import TripleQuotedStrings
 from codegpt.server.line_index import LineIndex, LineStarts
 from codegpt.server.parsing import new_parser
 from codegpt.server.positions import UTF16, Encoding, encode, index_from_units, units
@@ -214,7 +215,14 @@ class Document:
         return FocusTree(focus.tree, focus.region)
 
     def _region_ranges(self, byte_offset: int) -> list[tuple[int, int]]:
-        return parse_region(self._bytes, byte_offset).byte_ranges()
+        strings = TripleQuotedStrings(
+            self._bytes,
+            until=strings_needed(byte_offset),
+            kept=self._strings,
+            unchanged_before=self._strings_unchanged_before,
+        )
+        self._strings, self._strings_unchanged_before = strings, len(self._bytes)
+        return parse_region(self._bytes, byte_offset, strings).byte_ranges()
 
     def _ranged_parser(self, ranges: list[Range]) -> Parser:
         if self._focus_parser is None:
@@ -249,6 +257,9 @@ class Document:
         self._tree = None
         self._stale = True
         self._focus: _Focus | None = None
+        # The last region's string scan, valid for the bytes before the first edit since.
+        self._strings: TripleQuotedStrings | None = None
+        self._strings_unchanged_before = 0
 
     def line_starts(self) -> LineStarts:
         """The str offset where each line starts: an unchanging snapshot, O(1) to take."""
@@ -311,6 +322,7 @@ class Document:
         # Lines before ``start`` do not change, so the row may be read after the update.
         self._lines.replace(self._text, start, end, len(new_text))
         had_cr, self._has_cr = self._has_cr, self._has_cr or "\r" in new_text
+        self._strings_unchanged_before = min(self._strings_unchanged_before, start_byte)
 
         if self._tree is None and self._focus is None:
             return

@@ -114,6 +114,57 @@ def test_a_region_ending_in_the_last_definition_runs_to_the_end_of_the_text():
     assert not parse(data[region.start : region.end + 1].decode()).root_node.has_error
 
 
+def _functions_until(size: int, start: int) -> str:
+    text, index = "", start
+    while len(text) < size:
+        # A call of a function far above: a definition outside the prompt window to find.
+        text += f"def f{index}(a):\n    return f{index - 300}(a) + 1\n\n"
+        index += 1
+    return text
+
+
+# Lines at column 0 of a string that read like top-level statements, after triple quotes that
+# open no string (in a comment and in a one-quote string).
+_DOCSTRING = (
+    "QUOTES = '\"\"\"'  # and a '''\n"
+    'NOTE = """The receiver\'s\n'
+    "class can be inferred (``self`` in a method)\n"
+    "def looks_like(a):\n"
+    "@decorated\n" + "and more of the same prose, at column 0 like the rest\n" * 8 + '"""\n\n'
+)
+
+
+def test_region_edges_are_never_inside_a_string():
+    """A docstring line starting with ``class `` is no statement start: the tree would begin in
+    the string, and every scope after it would be lost."""
+    cursor = 4 * FOCUS_BLOCK_BYTES + 1_000
+    first = cursor // FOCUS_BLOCK_BYTES * FOCUS_BLOCK_BYTES - FOCUS_BYTES
+    last = first + FOCUS_BYTES + FOCUS_BLOCK_BYTES + FOCUS_BYTES
+    before = _functions_until(first - 200, 0)  # the string straddles the window's start
+    middle = _functions_until(last - 40 - len(before) - len(_DOCSTRING), 10_000)  # and its end
+    text = before + _DOCSTRING + middle + _DOCSTRING
+    text += _functions_until(int(LARGE_DOCUMENT_CHARS * 1.2) - len(text), 20_000)
+    data = text.encode()
+    second = len(before) + len(_DOCSTRING) + len(middle)
+    assert data.index(b"class can") < first < data.index(b'\n"""\n')
+    assert second < last < data.index(b"class can", second)
+    region = parse_region(data, cursor)
+    assert region.start == before.rindex("def f")  # the last statement before the string
+    assert region.end + 1 == second + len(_DOCSTRING)  # the first one after it
+    document = Document("file:///huge.py", text)
+    offset = text.index("return f", cursor)
+    focus = _assert_focus_matches(document, offset)
+    assert not focus.tree.root_node.has_error
+    # The document keeps its last scan of the strings for the text before its first edit since:
+    # a region at the end scans them all, an edit at the top invalidates them all.
+    document.focus(len(document.text) - 10)
+    chunk = _functions_until(FOCUS_BLOCK_BYTES - 100, 30_000)
+    chunk += "#" * (FOCUS_BLOCK_BYTES - len(chunk) - 1) + "\n"  # the same blocks, moved
+    document.apply_changes([TextChange(chunk, (0, 0), (0, 0))])
+    moved = _assert_focus_matches(document, offset + len(chunk))
+    assert moved.region.start == focus.region.start + len(chunk)
+
+
 def test_focus_context_matches_the_full_tree_and_moves_with_the_cursor(huge_text: str):
     document = Document("file:///huge.py", huge_text)
     rng = random.Random(1)
