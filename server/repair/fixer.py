@@ -36,9 +36,9 @@ from codegpt.server.repair.candidates import (
     search_candidates,
 )
 from codegpt.server.repair.chunks import Chunk, statement_chunk
-from codegpt.server.repair.edits import TextEdit, describe, diff_edits, token_distance
+from codegpt.server.repair.edits import TextEdit, describe, diff_edits, levenshtein
 from codegpt.server.repair.focus import Focus, focus_region
-from codegpt.server.repair.lexing import LexedText, tokenize
+from codegpt.server.repair.lexing import LexedText, significant_tokens, tokenize
 from codegpt.server.repair.plausibility import oddities
 from codegpt.server.repair.regions import (
     ErrorRegion,
@@ -307,7 +307,7 @@ class Fixer:
         error_line = max(status.first_error_line, 0)
         window = _window(lexed, error_line, options.window_radius)
         if self.proposer is not None:
-            candidates = self._model_candidates(text, window, deadline) + candidates
+            candidates = self._model_candidates(lexed, window, deadline) + candidates
             candidates.sort(key=lambda c: (c.cost, c.edit.size))
         margin = options.model_cost_margin if self.scorer is not None else options.cost_margin
         accepted: list[tuple[Candidate, str, ParseStatus]] = []
@@ -357,24 +357,31 @@ class Fixer:
         return self._rank(text, lexed, window, accepted, error_line)
 
     def _model_candidates(
-        self, text: str, window: tuple[int, int], deadline: float
+        self, lexed: LexedText, window: tuple[int, int], deadline: float
     ) -> list[Candidate]:
         assert self.proposer is not None, "only called with a proposer"
+        text = lexed.text
         start, end = window
         broken = text[start:end]
         budget = max(0.0, deadline - time.monotonic()) / 2
         if budget <= 0.05:
             return []
         candidates = []
+        old_tokens: list[str] | None = None  # lexed once, only if the model proposes anything
         for fixed in self.proposer.propose(broken, self.options.n_best, budget):
             edit = _trimmed_edit(start, broken, fixed)
             if edit is None:
                 continue
+            new_text = edit.apply(text)
+            if _drops_definition(lexed, new_text, edit) or (
+                _line_change(edit, text) > MAX_MODEL_LINE_CHANGE
+            ):
+                continue  # deleting code, or rewriting far more than a syntax error needs
             # Measured on the whole text: a window cut inside a docstring lexes its rest as
             # one string token, and fifteen deleted lines then counted as a single edit.
-            distance = token_distance(text, edit.apply(text), cap=20)
-            if _drops_definition(text, edit) or _line_change(edit, text) > MAX_MODEL_LINE_CHANGE:
-                continue  # deleting code, or rewriting far more than a syntax error needs
+            if old_tokens is None:
+                old_tokens = significant_tokens(text)
+            distance = levenshtein(old_tokens, significant_tokens(new_text), cap=20)
             title = describe(text, edit) if distance <= 2 else "apply the model's repair"
             candidates.append(Candidate(edit, 0.5 + 0.4 * distance, "model", title))
         return candidates
@@ -568,28 +575,33 @@ def _hidden_before(old_text: str, new_text: str, edit_line: int, error: CompileE
     if found is None:
         return False
     if "never closed" in found.message and found.lineno <= error.lineno:
-        return _line_depths(old_text, edit_line)[0] >= 0 and _line_depths(new_text, edit_line) == (
-            0,
-            0,
-            False,
-        )
+        before = _line_depths(_line_text(old_text, edit_line))
+        return before[0] >= 0 and _line_depths(_line_text(new_text, edit_line)) == (0, 0, False)
     if "never closed" in error.message:
         return False
     return (found.lineno, found.message) == (error.lineno, error.message)
 
 
-def _line_depths(text: str, line: int) -> tuple[int, int, bool]:
-    """Lowest and final bracket depth along line ``line`` (0-based), and an open string.
+def _line_text(text: str, line: int) -> str:
+    """Line ``line`` (0-based) of ``text`` without its newline; empty past the end."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _line_depths(line: str) -> tuple[int, int, bool]:
+    """Lowest and final bracket depth along ``line``, and whether it ends in an open string.
 
     Depths count from 0: a negative lowest depth means the line closes a bracket opened above
-    it. The flag says the line ends inside an unterminated string (brackets after its quote
-    are text and not counted).
+    it. Brackets after an unterminated string's quote are text and not counted. The line is
+    lexed alone: the file around it may be any size, and only this line's brackets count.
     """
-    lexed = LexedText(text)
-    if line >= lexed.line_count:
-        return -1, 0, False
     depth = lowest = 0
-    for token in lexed.line_tokens(line):
+    for token in tokenize(line):
         if token.kind in ("open_string", "open_triple"):
             return lowest, depth, True
         if token.kind == "op" and token.text in ("(", "[", "{"):
@@ -624,9 +636,9 @@ def _line_change(edit: TextEdit, text: str) -> int:
     return abs(edit.new_text.count("\n") - text.count("\n", edit.start, edit.end))
 
 
-def _drops_definition(text: str, edit: TextEdit) -> bool:
+def _drops_definition(lexed: LexedText, new_text: str, edit: TextEdit) -> bool:
     """The edit leaves fewer ``def`` / ``class`` statements on the lines it touches."""
-    old_lines, new_lines = _edited_lines(LexedText(text), edit.apply(text), edit)
+    old_lines, new_lines = _edited_lines(lexed, new_text, edit)
 
     def definitions(fragment: str) -> int:
         return sum(

@@ -15,7 +15,7 @@ import ast
 from dataclasses import dataclass
 
 from codegpt.server.testgen.analysis import FunctionTarget, ModuleAnalysis
-from codegpt.server.testgen.proposals import ProposalConfig, built_in_proposals
+from codegpt.server.testgen.proposals import ProposalConfig, baseline_call
 
 MAX_PREPARATIONS = 3  # per class: each one adds a receiver, and so divides the call budget
 
@@ -99,10 +99,7 @@ def class_preparations(
     prepared: dict[str, list[Preparation]] = {}
     for class_name, methods in mutators(analysis).items():
         for method in methods[:MAX_PREPARATIONS]:
-            calls = built_in_proposals(method, config)
-            call = next((c for c in calls if c.origin == "baseline"), calls[0] if calls else None)
-            if call is None:
-                continue
+            call = baseline_call(method, config)
             statement = call.call_text(f"instance.{method.name}")
             prepared.setdefault(class_name, []).append(
                 Preparation(statement, method.name, call.imports)

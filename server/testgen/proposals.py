@@ -757,6 +757,35 @@ def source_imports(sources: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(modules))
 
 
+def baseline_call(target: FunctionTarget, config: ProposalConfig) -> Proposal:
+    """The one typical call: each required parameter's typical value, the optional ones left out.
+
+    A preparation (``instance.add(...)`` before the call under test) is this call of a mutator.
+    """
+    parameters = call_parameters(target)
+    candidates = [parameter_candidates(p, target, config.constructors) for p in parameters]
+    return _row_to_call(
+        parameters, _baseline_row(target, parameters, candidates, config), "baseline"
+    )
+
+
+def _baseline_row(
+    target: FunctionTarget,
+    parameters: Sequence[Parameter],
+    candidates: Sequence[Sequence[str]],
+    config: ProposalConfig,
+) -> list[str | None]:
+    """Each required parameter's typical value (else its second candidate); None if optional."""
+    row: list[str | None] = []
+    for index, (parameter, values) in enumerate(zip(parameters, candidates, strict=True)):
+        if not parameter.required:
+            row.append(None)
+            continue
+        typical = _typical(parameter_type(parameter, target), index, config.constructors)
+        row.append(typical if typical is not None else values[min(1, len(values) - 1)])
+    return row
+
+
 def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[Proposal]:
     """Doctest calls, then one-parameter-at-a-time variations, then hypothesis combinations."""
     parameters = call_parameters(target)
@@ -765,13 +794,7 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
     ]
     proposals += [v for d in target.doctests for v in doctest_variants(d)]
     candidates = [parameter_candidates(p, target, config.constructors) for p in parameters]
-    baseline: list[str | None] = []
-    for index, (parameter, values) in enumerate(zip(parameters, candidates, strict=True)):
-        if not parameter.required:
-            baseline.append(None)
-            continue
-        typical = _typical(parameter_type(parameter, target), index, config.constructors)
-        baseline.append(typical if typical is not None else values[min(1, len(values) - 1)])
+    baseline = _baseline_row(target, parameters, candidates, config)
     proposals.append(_row_to_call(parameters, baseline, "baseline"))
     budget = max(config.max_proposals - config.hypothesis_examples // 2, config.max_proposals // 2)
     boundary = [set(boundary_values(p, target)) for p in parameters]
