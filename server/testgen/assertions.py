@@ -27,6 +27,7 @@ class TestBody:
 
     lines: tuple[str, ...]
     imports: frozenset[Import]
+    fixtures: tuple[str, ...] = ()  # pytest fixtures the test function takes
 
 
 def callee_expression(target: FunctionTarget, observation: Observation) -> tuple[list[str], str]:
@@ -109,8 +110,13 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
     setup, call = callee_expression(target, observation)
     provided = {member or name.split(".")[0] for _kind, name, member in imports}
     imports |= {("from", module, name) for name in free_names([*setup, call]) - provided}
-    lines = list(setup)
     outcome = observation.outcome
+    fixtures: tuple[str, ...] = ()
+    lines = []
+    if "cwd" in outcome.writes:  # it writes files: in pytest's temporary folder, not the project
+        fixtures = ("tmp_path", "monkeypatch")
+        lines.append("monkeypatch.chdir(tmp_path)")
+    lines += setup
     if outcome.status == "raised":
         exception = outcome.exception or {}
         name = type_expression(exception["type"], module, imports) or "Exception"
@@ -121,31 +127,57 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
         else:
             lines.append(f"with pytest.raises({name}):")
         lines.append(f"    {call}")
-        return TestBody(tuple(lines), frozenset(imports))
+        return TestBody(tuple(lines), frozenset(imports), fixtures)
     value = outcome.value or {}
-    kind = value.get("kind")
-    source = value.get("source")
-    if kind in ("exact", "approx") and source is not None and len(source) <= MAX_VALUE_SOURCE:
-        _value_imports(value, module, imports)
-        if source in ("None", "True", "False"):
-            lines.append(f"assert {call} is {source}")
-        elif kind == "approx":
-            imports.add(("import", "pytest", None))
-            lines.append(f"assert {call} == pytest.approx({source})")
-        else:
-            lines.append(f"assert {call} == {source}")
-        return TestBody(tuple(lines), frozenset(imports))
-    if kind == "nan":
+    equality = _equality(call, value, module, imports)
+    if equality is not None:
+        lines.append(equality)
+    elif value.get("kind") == "nan":
         imports.add(("import", "math", None))
         lines.append(f"assert math.isnan({call})")
-        return TestBody(tuple(lines), frozenset(imports))
-    lines.append(f"result = {call}")
-    type_name = type_expression(value.get("type", {}), module, imports)
-    if type_name is not None:
-        lines.append(f"assert isinstance(result, {type_name})")
     else:
-        qualname = value.get("type", {}).get("qualname", "object")
-        lines.append(f"assert type(result).__qualname__ == {qualname!r}")
-    if value.get("len") is not None:
-        lines.append(f"assert len(result) == {value['len']}")
-    return TestBody(tuple(lines), frozenset(imports))
+        lines.append(f"result = {call}")
+        type_name = type_expression(value.get("type", {}), module, imports)
+        if type_name is not None:
+            lines.append(f"assert isinstance(result, {type_name})")
+        else:
+            qualname = value.get("type", {}).get("qualname", "object")
+            lines.append(f"assert type(result).__qualname__ == {qualname!r}")
+        if value.get("len") is not None:
+            lines.append(f"assert len(result) == {value['len']}")
+    for name, after in pinned_changes(observation):
+        if (line := _equality(f"instance.{name}", after, module, imports)) is not None:
+            lines.append(line)
+    if outcome.files:
+        imports.add(("from", "pathlib", "Path"))
+    for path, text in outcome.files:
+        if text is not None and len(repr(text)) <= MAX_VALUE_SOURCE:
+            lines.append(f"assert Path({path!r}).read_text() == {text!r}")
+        else:
+            lines.append(f"assert Path({path!r}).exists()")
+    return TestBody(tuple(lines), frozenset(imports), fixtures)
+
+
+def pinned_changes(observation: Observation) -> tuple[tuple[str, dict], ...]:
+    """The receiver's attributes a returning call changed that the test asserts on."""
+    if observation.outcome.status != "returned":
+        return ()
+    return tuple(
+        (name, value)
+        for name, value in observation.outcome.changes
+        if len(value.get("source") or "") <= MAX_VALUE_SOURCE
+    )
+
+
+def _equality(expression: str, value: dict, module: str, imports: set[Import]) -> str | None:
+    """``assert expression == <value>`` (``is`` for None and booleans, approx for floats)."""
+    kind, source = value.get("kind"), value.get("source")
+    if kind not in ("exact", "approx") or source is None or len(source) > MAX_VALUE_SOURCE:
+        return None
+    _value_imports(value, module, imports)
+    if source in ("None", "True", "False"):
+        return f"assert {expression} is {source}"
+    if kind == "approx":
+        imports.add(("import", "pytest", None))
+        return f"assert {expression} == pytest.approx({source})"
+    return f"assert {expression} == {source}"

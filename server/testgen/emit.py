@@ -34,11 +34,12 @@ class TestCase:
     lines: tuple[str, ...]
     imports: frozenset[Import]
     function: str  # qualname of the function under test
+    fixtures: tuple[str, ...] = ()  # pytest fixtures it takes (``tmp_path``)
 
     def render(self, name: str | None = None) -> str:
         """``def test_...():`` with the body indented."""
         body = "\n".join(f"    {line}" for line in self.lines)
-        return f"def {name or self.name}():\n{body}\n"
+        return f"def {name or self.name}({', '.join(self.fixtures)}):\n{body}\n"
 
 
 @dataclass(frozen=True)

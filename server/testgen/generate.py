@@ -225,7 +225,7 @@ def generate_tests(
             reports.append(function_report)
             names = unique_names((c.name for c in function_cases), {c.name for c in cases})
             cases += [
-                TestCase(n, c.lines, c.imports, c.function)
+                TestCase(n, c.lines, c.imports, c.function, c.fixtures)
                 for c, n in zip(function_cases, names, strict=True)
             ]
         if options.verify and cases:
@@ -325,7 +325,7 @@ def _one_function(
     return (
         function_report,
         [
-            TestCase(n, b.lines, b.imports, target.qualname)
+            TestCase(n, b.lines, b.imports, target.qualname, b.fixtures)
             for n, b in zip(names, bodies, strict=True)
         ],
         batch.isolation,

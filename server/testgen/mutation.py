@@ -111,7 +111,27 @@ def detects(original: CallOutcome, mutant: CallOutcome) -> bool:
         return False
     if mutant.status == "raised":
         return True
-    expected, found = original.value or {}, mutant.value or {}
+    return (
+        _value_differs(original.value or {}, mutant.value or {})
+        or _state_differs(original, mutant)
+        or _files_differ(original, mutant)
+    )
+
+
+def _files_differ(original: CallOutcome, mutant: CallOutcome) -> bool:
+    """A file the test checks was not written by the mutant, or holds another text.
+
+    The test runs in an empty folder, so a file the mutant's call did not write is not there.
+    """
+    found = dict(mutant.files)
+    return any(
+        path not in found or (text is not None and found[path] != text)
+        for path, text in original.files
+    )
+
+
+def _value_differs(expected: dict, found: dict) -> bool:
+    """The result's assertion fails on ``found``."""
     kind, source = expected.get("kind"), expected.get("source")
     if kind in ("exact", "approx") and source is not None and len(source) <= MAX_VALUE_SOURCE:
         return not _same_value(source, found.get("source"), approx=kind == "approx")
@@ -119,6 +139,22 @@ def detects(original: CallOutcome, mutant: CallOutcome) -> bool:
         return found.get("kind") != "nan"
     same_type = expected.get("type", {}).get("qualname") == found.get("type", {}).get("qualname")
     return not same_type or expected.get("len") != found.get("len")
+
+
+def _state_differs(original: CallOutcome, mutant: CallOutcome) -> bool:
+    """An attribute the test pins (one the call changed) has another value on the mutant.
+
+    One the mutant's record lacks (no source for it there) earns no credit: unknown.
+    """
+    found = {name: value for name, value, _changed in mutant.state}
+    return any(
+        name in found
+        and not _same_value(
+            value["source"], found[name].get("source"), approx=value.get("kind") == "approx"
+        )
+        for name, value in original.changes
+        if len(value.get("source") or "") <= MAX_VALUE_SOURCE
+    )
 
 
 def _same_value(expected: str, found: str | None, approx: bool) -> bool:

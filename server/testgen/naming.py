@@ -110,12 +110,16 @@ def describe_value(value: object) -> str:
 
 
 def outcome_slug(target: FunctionTarget, observation: Observation) -> str:
-    """``raises_value_error``, ``returns_true``, ``returns_upper``, ``returns_list``..."""
+    """``raises_value_error``, ``returns_true``, ``returns_upper``, ``updates_items``..."""
     outcome = observation.outcome
     if outcome.status == "raised":
         return "raises_" + snake((outcome.exception or {}).get("name", "exception"))
     value = outcome.value or {}
     source = value.get("source")
+    if source == "None" and outcome.changes:  # a mutator: what it changed is the news
+        return "updates_" + "_and_".join(snake(name) for name, _ in outcome.changes[:2])
+    if source == "None" and outcome.files:
+        return "writes_" + snake(outcome.files[0][0].replace(".", "_").replace("/", "_"))
     parameters = call_parameters(target)
     positional = [p.name for p in parameters if p.kind != "keyword_only"]
     if outcome.equals_argument and len(observation.proposal.args) > 1:

@@ -26,6 +26,7 @@ import resource
 import signal
 import socket
 import sys
+import tempfile
 import time
 import warnings
 
@@ -34,6 +35,9 @@ MESSAGE_LIMIT = 300
 # Calls on the module that time out one after another, none having returned yet: the function
 # hangs whatever it is given (an endless loop), and each further call would cost a full timeout.
 HANGS_BEFORE_GIVING_UP = 3
+# Public attributes of a method's receiver described after the call (the test pins those the
+# call changed: ``instance.add(x)`` returns None, what it did is ``instance.items``).
+MAX_STATE_ATTRIBUTES = 8
 UNSTABLE_MESSAGE = re.compile(r"0x[0-9a-fA-F]{4,}| object at |/tmp/|codegpt-testgen-")
 
 
@@ -46,6 +50,42 @@ class SandboxViolation(PermissionError):
 
 
 TOUCHED: set[str] = set()
+# Where the call under way wrote files: "cwd" (its working directory, a temporary one here: the
+# test then runs in pytest's tmp_path, not in the user's project) or "outside" (anywhere but
+# the working and temporary directories: no test should do that).
+WRITES: set[str] = set()
+WATCHING_WRITES = [False]
+TEMP_FOLDER = [""]  # tempfile.gettempdir(), read before the hook: finding it opens files
+MAX_FILES_PINNED = 3  # files a call wrote whose content the test checks
+MAX_FILE_TEXT = 400  # characters: a longer file is only checked to exist
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_WRITE_EVENTS = frozenset(
+    {"os.mkdir", "os.remove", "os.rename", "os.rmdir", "os.truncate", "os.symlink", "os.link"}
+    | {"shutil.rmtree", "shutil.copyfile", "shutil.move", "os.chmod", "os.utime"}
+)
+
+
+def watch_writes(event: str, args: tuple) -> None:
+    """Audit hook: note where user code writes (``open`` for writing, mkdir, remove...)."""
+    if not WATCHING_WRITES[0]:
+        return
+    if event == "open":
+        if len(args) < 3 or not isinstance(args[2], int) or not args[2] & _WRITE_FLAGS:
+            return
+    elif event not in _WRITE_EVENTS:
+        return
+    path = args[0] if args else None
+    if not isinstance(path, str | bytes | os.PathLike):
+        return  # a file descriptor, or no path at all
+    try:
+        where = os.path.abspath(os.fsdecode(path))
+        here = os.getcwd()
+    except (OSError, TypeError, ValueError):
+        return
+    if where == here or where.startswith(here + os.sep):
+        WRITES.add("cwd")
+    elif not where.startswith(TEMP_FOLDER[0] + os.sep):
+        WRITES.add("outside")
 
 
 # --- confinement -------------------------------------------------------------------------------
@@ -508,6 +548,9 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
     namespace = dict(vars(module))
     record: dict = {"event": "call", "id": call["id"]}
     TOUCHED.clear()
+    WRITES.clear()
+    files_before = folder_files()
+    WATCHING_WRITES[0] = True
     started = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, timeout)
     arcs: list = []
@@ -524,6 +567,7 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
                 for statement in call.get("prepare", []):
                     eval(statement, namespace)  # noqa: S307 - ``instance.add(...)``, sandboxed
                 function = getattr(receiver, call["attribute"])
+                before = public_state(receiver, module.__name__, namespace)
             else:
                 function = eval(call["callee"], namespace)  # noqa: S307
         except CallTimeout:
@@ -550,6 +594,12 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
         record["status"] = "returned"
         record["value"] = describe_value(result, module.__name__, namespace)
         record["equals_argument"] = _equal_arguments(result, call, namespace)
+        if call.get("setup"):
+            after = public_state(namespace["instance"], module.__name__, namespace)
+            record["state"] = [
+                [name, value, before.get(name, {}).get("source") != value.get("source")]
+                for name, value in after.items()
+            ]
     except CallTimeout:
         record["status"] = "timeout"
     except MemoryError:
@@ -562,10 +612,66 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
         record["exception"] = describe_exception(error, module.__name__)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        WATCHING_WRITES[0] = False
     record["arcs"] = arcs
+    record["writes"] = sorted(WRITES)
+    if "cwd" in WRITES and record.get("status") == "returned":
+        record["files"] = written_files(files_before)
     record["seconds"] = round(time.perf_counter() - started, 6)
     record["touched"] = sorted(TOUCHED)
     return record
+
+
+def folder_files(limit: int = 200) -> dict[str, tuple[int, int]]:
+    """Relative path -> (mtime_ns, size) of the working directory's files (``limit`` at most)."""
+    found: dict[str, tuple[int, int]] = {}
+    for folder, _dirs, names in os.walk("."):
+        for name in names:
+            path = os.path.relpath(os.path.join(folder, name))
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            found[path] = (stat.st_mtime_ns, stat.st_size)
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def written_files(before: dict) -> list:
+    """[path, text or None] for files the call created or changed (None: too long, or binary)."""
+    written = []
+    for path, stamp in sorted(folder_files().items()):
+        if before.get(path) == stamp:
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:  # universal newlines, as read_text()
+                text = handle.read(MAX_FILE_TEXT + 1)
+        except (OSError, UnicodeDecodeError):
+            text = None
+        written.append([path, text if text is None or len(text) <= MAX_FILE_TEXT else None])
+        if len(written) >= MAX_FILES_PINNED:
+            break
+    return written
+
+
+def public_state(receiver, target_module: str, namespace: dict) -> dict:
+    """Name -> description of the receiver's public instance attributes that have a source."""
+    try:
+        attributes = vars(receiver)
+    except TypeError:  # no __dict__ (slots, builtins)
+        return {}
+    state = {}
+    for name in [n for n in attributes if not n.startswith("_")][:MAX_STATE_ATTRIBUTES]:
+        try:
+            value = describe_value(attributes[name], target_module, namespace)
+        except CallTimeout:
+            raise
+        except Exception:  # noqa: BLE001, S112 - a user __eq__ or __len__ may raise
+            continue
+        if value.get("kind") in ("exact", "approx"):
+            state[name] = value
+    return state
 
 
 def _equal_arguments(result, call: dict, namespace: dict) -> list[int]:
@@ -613,6 +719,8 @@ def mode_calls(spec: dict, out, report: dict) -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     write(out, {"event": "ready", "isolation": report, "coverage": cov is not None})
+    TEMP_FOLDER[0] = os.path.abspath(tempfile.gettempdir())
+    sys.addaudithook(watch_writes)
     run_batch(spec, module, cov, out)
 
 

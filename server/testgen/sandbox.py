@@ -98,7 +98,12 @@ class CallOutcome:
     arcs: frozenset[tuple[int, int]] = frozenset()
     seconds: float = 0.0
     touched: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()  # "cwd" and/or "outside": where the call wrote files
+    # Files it created or changed in its working directory: (path, text; None when too long).
+    files: tuple[tuple[str, str | None], ...] = ()
     equals_argument: tuple[int, ...] = ()
+    # A method's receiver after the call: (attribute, description, changed by the call).
+    state: tuple[tuple[str, dict, bool], ...] = ()
     detail: str = ""
 
     @classmethod
@@ -112,9 +117,17 @@ class CallOutcome:
             arcs=frozenset(tuple(a) for a in record.get("arcs", [])),
             seconds=record.get("seconds", 0.0),
             touched=tuple(record.get("touched", [])),
+            writes=tuple(record.get("writes", [])),
+            files=tuple((path, text) for path, text in record.get("files", [])),
             equals_argument=tuple(record.get("equals_argument", [])),
+            state=tuple((name, value, changed) for name, value, changed in record.get("state", [])),
             detail=record.get("detail", ""),
         )
+
+    @property
+    def changes(self) -> tuple[tuple[str, dict], ...]:
+        """The receiver's attributes the call changed, with their values after it."""
+        return tuple((name, value) for name, value, changed in self.state if changed)
 
     @property
     def lines(self) -> frozenset[int]:

@@ -62,6 +62,7 @@ class Observation:
             value.get("type", {}).get("qualname"),
             value.get("kind"),
             source is None or source in EMPTY_SOURCES,
+            tuple(name for name, _ in self.outcome.changes),  # what a method changed
         )
 
 
@@ -70,6 +71,8 @@ def rejection(observation: Observation) -> str | None:
     outcome = observation.outcome
     if outcome.touched:
         return f"touched the sandbox ({', '.join(outcome.touched)})"
+    if "outside" in outcome.writes:
+        return "wrote files outside its working directory"
     if outcome.status not in ("returned", "raised"):
         return outcome.status
     if outcome.status == "raised":

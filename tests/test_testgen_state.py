@@ -1,0 +1,135 @@
+"""A method that returns None is tested on what it changed: ``instance.items == [...]``."""
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+from codegpt.server.testgen.generate import TestGenOptions, generate_tests
+from codegpt.server.testgen.mutation import detects
+from codegpt.server.testgen.sandbox import CallOutcome
+
+DATA = Path(__file__).parent / "data" / "testgen"
+
+COUNTER = '''\
+class Counter:
+    """Counts, and keeps a private tally of calls."""
+
+    def __init__(self, start: int = 0) -> None:
+        self.count = start
+        self.label = "counter"
+        self._calls = 0
+
+    def bump(self, by: int) -> None:
+        self.count += by
+        self._calls += 1
+
+
+class Slotted:
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def set(self, value: int) -> None:
+        self.value = value
+'''
+
+
+def _tests(text: str) -> dict[str, str]:
+    tree = ast.parse(text)
+    return {
+        n.name: ast.get_source_segment(text, n) or ""
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
+    }
+
+
+def test_a_mutator_pins_the_attributes_it_changed(tmp_path):
+    shutil.copy(DATA / "inventory.py", tmp_path / "inventory.py")
+    result = generate_tests(tmp_path / "inventory.py", "Inventory.add", TestGenOptions())
+    tests = _tests(result.text)
+    updates = [body for name, body in tests.items() if "_updates_items" in name]
+    assert updates, result.text
+    # The item is stored under its name: the test says so (it asserted only ``is None`` before).
+    assert any("assert instance.items == {'abc': Item(" in body for body in updates)
+
+
+def test_only_public_attributes_that_changed_are_pinned(tmp_path):
+    (tmp_path / "counter.py").write_text(COUNTER)
+    result = generate_tests(tmp_path / "counter.py", "Counter.bump", TestGenOptions())
+    bodies = "\n".join(_tests(result.text).values())
+    assert "assert instance.count == " in bodies
+    assert "_calls" not in bodies and "instance.label" not in bodies  # private; unchanged
+
+
+def test_a_receiver_without_a_dict_is_tested_on_its_result(tmp_path):
+    (tmp_path / "counter.py").write_text(COUNTER)
+    result = generate_tests(tmp_path / "counter.py", "Slotted.set", TestGenOptions())
+    assert result.functions[0].tests_kept and "instance.value" not in result.text
+
+
+def _returned(state: tuple) -> CallOutcome:
+    return CallOutcome(
+        id=0, status="returned", value={"kind": "exact", "source": "None"}, state=state
+    )
+
+
+def test_a_mutant_that_forgets_the_change_is_caught():
+    stored = {"kind": "exact", "source": "{'abc': 1}"}
+    empty = {"kind": "exact", "source": "{}"}
+    original = _returned((("items", stored, True),))
+    assert detects(original, _returned((("items", empty, False),)))
+    assert not detects(original, _returned((("items", stored, True),)))
+    assert not detects(original, _returned(()))  # no source for it on the mutant: no credit
+    unchanged = _returned((("items", stored, False),))  # the test pins nothing then
+    assert not detects(unchanged, _returned((("items", empty, False),)))
+
+
+WRITER = """\
+import os
+from pathlib import Path
+
+
+def save(path: Path, text: str) -> int:
+    return path.write_text(text)
+
+
+def make_system_folder() -> None:
+    os.mkdir("/proc/codegpt-never")
+"""
+
+
+def test_a_function_that_writes_files_is_tested_in_tmp_path(tmp_path):
+    (tmp_path / "writer.py").write_text(WRITER)
+    result = generate_tests(tmp_path / "writer.py", "save", TestGenOptions())
+    assert result.functions[0].tests_kept
+    tests = _tests(result.text)
+    for name, body in tests.items():
+        # Run by the user, the test writes into pytest's temporary folder, not their project.
+        assert f"def {name}(tmp_path, monkeypatch):\n    monkeypatch.chdir(tmp_path)\n" in body
+    # What it wrote is checked, not only its return value.
+    assert any(
+        re.search(r"assert Path\('[^']+'\)\.read_text\(\) == '[^']+'", body)
+        for body in tests.values()
+    ), result.text
+
+
+def test_a_function_that_writes_outside_its_folder_gets_no_test(tmp_path):
+    (tmp_path / "writer.py").write_text(WRITER)
+    result = generate_tests(tmp_path / "writer.py", "make_system_folder", TestGenOptions())
+    (report,) = result.functions
+    assert report.tests_kept == 0 and "outside its working directory" in (report.skipped or "")
+
+
+def test_a_mutant_that_writes_another_text_or_nothing_is_caught():
+    def wrote(files: tuple) -> CallOutcome:
+        return CallOutcome(
+            id=0, status="returned", value={"kind": "exact", "source": "None"}, files=files
+        )
+
+    original = wrote((("out.txt", "a,b\n"),))
+    assert detects(original, wrote((("out.txt", "a;b\n"),)))
+    assert detects(original, wrote(()))  # the test's fresh folder has no such file
+    assert not detects(original, wrote((("out.txt", "a,b\n"),)))
+    assert not detects(wrote((("big.bin", None),)), wrote((("big.bin", None),)))
