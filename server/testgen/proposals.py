@@ -111,8 +111,8 @@ EDGE_VALUES: dict[str, tuple[str, ...]] = {
     "Fraction": ("fractions.Fraction(0)", "fractions.Fraction(1, 3)", "fractions.Fraction(-5, 2)"),
 }
 TYPICAL: dict[str, tuple[str, ...]] = {
-    "int": ("3", "0", "10", "5", "1", "2"),
-    "float": ("1.5", "0.0", "10.0", "2.5", "1.0", "3.0"),
+    "int": ("3", "2", "10", "5", "1", "0"),
+    "float": ("1.5", "2.5", "10.0", "3.0", "1.0", "0.0"),
     "str": ("'abc'", "'hello'", "'xyz'", "'a'", "'b'", "'c'"),
     "bool": ("True", "False"),
     "bytes": ("b'abc'",),
