@@ -133,3 +133,40 @@ def test_a_mutant_that_writes_another_text_or_nothing_is_caught():
     assert detects(original, wrote(()))  # the test's fresh folder has no such file
     assert not detects(original, wrote((("out.txt", "a,b\n"),)))
     assert not detects(wrote((("big.bin", None),)), wrote((("big.bin", None),)))
+
+
+STORE = """\
+import json
+from pathlib import Path
+
+
+def load(path: Path) -> dict:
+    data = json.loads(path.read_text())
+    if "version" not in data:
+        raise ValueError("no version")
+    return data
+
+
+def save(path: Path, count: int) -> None:
+    path.write_text(json.dumps({"version": 1, "count": count}))
+"""
+
+
+def test_a_reader_is_tested_on_what_a_writer_of_the_module_wrote(tmp_path):
+    (tmp_path / "store.py").write_text(STORE)
+    result = generate_tests(tmp_path / "store.py", None, TestGenOptions())
+    reports = {r.qualname: r for r in result.functions}
+    # Alone, load only ever met a missing file (1 of 4 lines); its "no version" raise needs a
+    # file no writer here writes.
+    assert reports["load"].coverage is not None and reports["load"].coverage.lines == 0.75
+    round_trips = [
+        body
+        for name, body in _tests(result.text).items()
+        if name.startswith("test_load_") and "_after_save_" in name
+    ]
+    assert round_trips, result.text
+    assert any(
+        "    save(pathlib.Path('archive.tar.gz'), " in body
+        and "assert load(pathlib.Path('archive.tar.gz')) == {'version': 1, 'count': " in body
+        for body in round_trips
+    ), round_trips

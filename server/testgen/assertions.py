@@ -42,7 +42,7 @@ def callee_expression(target: FunctionTarget, observation: Observation) -> tuple
         call = f"asyncio.run({call})"
     if target.is_generator:
         call = f"list({call})"
-    return [], call
+    return list(proposal.prepare), call
 
 
 def free_names(lines: list[str]) -> set[str]:

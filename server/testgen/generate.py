@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codegpt.server.testgen.analysis import FunctionTarget, ModuleAnalysis, analyze_file
@@ -27,6 +27,7 @@ from codegpt.server.testgen.mutation import MutationConfig, mutant_kills
 from codegpt.server.testgen.naming import base_name, unique_names
 from codegpt.server.testgen.preparations import class_preparations
 from codegpt.server.testgen.proposals import (
+    Proposal,
     ProposalConfig,
     ProposalSource,
     module_constructors,
@@ -35,6 +36,9 @@ from codegpt.server.testgen.proposals import (
 from codegpt.server.testgen.sandbox import CallSpec, Cancelled, Sandbox, SandboxLimits
 from codegpt.server.testgen.selection import Observation, rejection, select
 from codegpt.server.testgen.verify import FunctionCoverage, verify
+
+MAX_WRITERS = 2  # calls that wrote files, run before a reader's calls that found none
+MAX_READS_PER_WRITER = 3  # a reader's calls tried after each writer
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +151,7 @@ def _calls_for(target: FunctionTarget, proposals: Sequence, first_id: int) -> li
                     target.qualname,
                     proposal.args,
                     proposal.kwargs,
+                    prepare=proposal.prepare,
                     materialize=target.is_generator,
                     imports=proposal.imports,
                 )
@@ -213,20 +218,33 @@ def generate_tests(
     reports: list[FunctionReport] = []
     cases: list[TestCase] = []
     isolation: dict = {}
+    runs: list[tuple[FunctionTarget, _FunctionRun]] = []
     with Sandbox(limits, cancel) as sandbox:
         for index, target in enumerate(targets):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("test generation was cancelled")
             report(f"{target.qualname}: running proposals", index / (len(targets) + 1))
-            function_report, function_cases, isolation_now = _one_function(
-                sandbox, target, location, config, options, analysis.source
-            )
-            isolation = isolation_now or isolation
-            reports.append(function_report)
-            names = unique_names((c.name for c in function_cases), {c.name for c in cases})
+            run = _one_function(sandbox, target, location, config, options, analysis.source)
+            runs.append((target, run))
+        writers = [w for _, run in runs for w in run.writers][:MAX_WRITERS]
+        for index, (target, run) in enumerate(runs):
+            if writers and run.missing_files:
+                # A reader met no file: run it again after each call that wrote one.
+                report(f"{target.qualname}: reading written files", index / (len(targets) + 1))
+                extra = read_after_writes(run.missing_files, writers)
+                runs[index] = (
+                    target,
+                    _one_function(
+                        sandbox, target, location, config, options, analysis.source, extra
+                    ),
+                )
+        for _target, run in runs:
+            isolation = run.isolation or isolation
+            reports.append(run.report)
+            names = unique_names((c.name for c in run.cases), {c.name for c in cases})
             cases += [
                 TestCase(n, c.lines, c.imports, c.function, c.fixtures)
-                for c, n in zip(function_cases, names, strict=True)
+                for c, n in zip(run.cases, names, strict=True)
             ]
         if options.verify and cases:
             report("verifying with pytest", len(targets) / (len(targets) + 1))
@@ -272,6 +290,41 @@ def _targets(
     return analysis.public_functions()
 
 
+@dataclass
+class _FunctionRun:
+    """One function's proposals run and selected: its report and tests, and what they showed.
+
+    ``writers``: calls of a chosen test that wrote files, as statements another function's test
+    can run first; ``missing_files``: this function's proposals that raised FileNotFoundError.
+    """
+
+    report: FunctionReport
+    cases: list[TestCase] = field(default_factory=list)
+    isolation: dict = field(default_factory=dict)
+    writers: list[Proposal] = field(default_factory=list)
+    missing_files: list[Proposal] = field(default_factory=list)
+
+
+def read_after_writes(missing: Sequence[Proposal], writers: Sequence[Proposal]) -> list[Proposal]:
+    """Each proposal that met no file, made again after each writer's call (``save(...)``).
+
+    Typical paths are shared by every function (``pathlib.Path('archive.tar.gz')``), so a
+    loader given the path a saver wrote reads what it wrote: a round trip.
+    """
+    found = []
+    for proposal in missing[:MAX_READS_PER_WRITER]:
+        for writer in writers:
+            found.append(
+                replace(
+                    proposal,
+                    prepare=writer.prepare,
+                    imports=tuple(dict.fromkeys((*proposal.imports, *writer.imports))),
+                    origin="round trip",
+                )
+            )
+    return found
+
+
 def _one_function(
     sandbox: Sandbox,
     target: FunctionTarget,
@@ -279,9 +332,10 @@ def _one_function(
     config: ProposalConfig,
     options: TestGenOptions,
     module_source: str,
-) -> tuple[FunctionReport, list[TestCase], dict]:
+    extra: Sequence[Proposal] = (),
+) -> _FunctionRun:
     function_report = FunctionReport(target.qualname)
-    proposals = propose(target, config)
+    proposals = [*propose(target, config), *extra]
     if not proposals:
         why = (
             f"cannot construct {target.class_name} for the method"
@@ -289,13 +343,13 @@ def _one_function(
             else "no inputs could be proposed"
         )
         function_report.skipped = why
-        return function_report, [], {}
+        return _FunctionRun(function_report)
     calls = _calls_for(target, proposals, 0)
     sys_path = [str(location.import_root)]
     batch = sandbox.run_calls(location.path, location.module, sys_path, calls)
     if batch.import_error is not None:
         function_report.skipped = f"cannot import {location.module}: {batch.import_error}"
-        return function_report, [], batch.isolation
+        return _FunctionRun(function_report, isolation=batch.isolation)
     observations = [
         Observation(index, proposal, batch.outcomes[index])
         for index, proposal in enumerate(proposals)
@@ -303,6 +357,11 @@ def _one_function(
     ]
     function_report.calls_run = len(observations)
     function_report.problems = _summarise_problems(target, observations)
+    missing_files = [
+        o.proposal
+        for o in observations
+        if o.exception_name == "FileNotFoundError" and not o.proposal.prepare
+    ]
     kills = mutant_kills(
         sandbox,
         target,
@@ -318,15 +377,27 @@ def _one_function(
         function_report.skipped = "no usable call" + (
             f" ({'; '.join(reasons[:4])})" if reasons else ""
         )
-        return function_report, [], batch.isolation
+        return _FunctionRun(function_report, isolation=batch.isolation, missing_files=missing_files)
     bodies = [build_test_body(target, o, location.module) for o in chosen]
     names = unique_names(base_name(target, o) for o in chosen)
     function_report.tests_kept = len(chosen)
-    return (
+    writers = [
+        # The writer's call, carried as a statement in ``prepare`` for read_after_writes.
+        Proposal(prepare=(o.proposal.call_text(target.name),), imports=o.proposal.imports)
+        for o in chosen
+        if o.outcome.files
+        and target.kind == "function"
+        and not target.is_async
+        and not target.is_generator
+        and not o.proposal.prepare
+    ]
+    return _FunctionRun(
         function_report,
         [
             TestCase(n, b.lines, b.imports, target.qualname, b.fixtures)
             for n, b in zip(names, bodies, strict=True)
         ],
         batch.isolation,
+        writers,
+        missing_files,
     )

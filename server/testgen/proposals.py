@@ -38,7 +38,8 @@ class Proposal:
     origin: str = "edge"  # doctest, boundary, literal, baseline, edge, default, hypothesis, model
     receiver: str | None = None
     imports: tuple[str, ...] = ()  # modules the argument sources use, imported by the test
-    #: statements on ``instance`` run after the receiver is built, before the call
+    #: statements run before the call, after the receiver is built: ``instance.add(...)`` on a
+    #: method's instance, or another function writing the file a reader is given
     prepare: tuple[str, ...] = ()
 
     def call_text(self, callee: str) -> str:

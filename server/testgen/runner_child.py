@@ -569,7 +569,10 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
                 function = getattr(receiver, call["attribute"])
                 before = public_state(receiver, module.__name__, namespace)
             else:
+                for statement in call.get("prepare", []):
+                    eval(statement, namespace)  # noqa: S307 - ``save(...)`` before ``load(...)``
                 function = eval(call["callee"], namespace)  # noqa: S307
+            files_before = folder_files()  # what the setup wrote is no result of the call
         except CallTimeout:
             raise
         except BaseException as error:  # noqa: BLE001 - user __init__ may raise anything
