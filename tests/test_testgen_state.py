@@ -5,8 +5,10 @@ import re
 import shutil
 from pathlib import Path
 
+from codegpt.server.testgen.analysis import analyze_source
 from codegpt.server.testgen.generate import TestGenOptions, generate_tests
 from codegpt.server.testgen.mutation import detects
+from codegpt.server.testgen.round_trips import may_write_files
 from codegpt.server.testgen.sandbox import CallOutcome
 
 DATA = Path(__file__).parent / "data" / "testgen"
@@ -170,3 +172,23 @@ def test_a_reader_is_tested_on_what_a_writer_of_the_module_wrote(tmp_path):
         and "assert load(pathlib.Path('archive.tar.gz')) == {'version': 1, 'count': " in body
         for body in round_trips
     ), round_trips
+
+
+def test_one_reader_alone_finds_a_writer_in_its_module(tmp_path):
+    """``codegpt tests store.py --function load`` (the editor's case) runs save's calls itself."""
+    (tmp_path / "store.py").write_text(STORE)
+    result = generate_tests(tmp_path / "store.py", "load", TestGenOptions())
+    (report,) = result.functions
+    assert report.coverage is not None and report.coverage.lines == 0.75
+    assert "    save(pathlib.Path('archive.tar.gz'), " in result.text
+    assert not any(name.startswith("test_save") for name in _tests(result.text))
+
+
+def test_what_may_write_files():
+    source = STORE + (
+        "def log(line: str) -> None:\n    with open('log.txt', 'a') as f:\n        f.write(line)\n"
+        "def read(name: str) -> str:\n    with open(name) as f:\n        return f.read()\n"
+    )
+    analysis = analyze_source(source)
+    found = {t.name: may_write_files(t) for t in analysis.functions}
+    assert found == {"load": False, "save": True, "log": True, "read": False}

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codegpt.server.testgen.analysis import FunctionTarget, ModuleAnalysis, analyze_file
@@ -33,12 +33,15 @@ from codegpt.server.testgen.proposals import (
     module_constructors,
     propose,
 )
+from codegpt.server.testgen.round_trips import (
+    MAX_WRITERS,
+    discover_writers,
+    read_after_writes,
+    writer_statement,
+)
 from codegpt.server.testgen.sandbox import CallSpec, Cancelled, Sandbox, SandboxLimits
 from codegpt.server.testgen.selection import Observation, rejection, select
 from codegpt.server.testgen.verify import FunctionCoverage, verify
-
-MAX_WRITERS = 2  # calls that wrote files, run before a reader's calls that found none
-MAX_READS_PER_WRITER = 3  # a reader's calls tried after each writer
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +230,14 @@ def generate_tests(
             run = _one_function(sandbox, target, location, config, options, analysis.source)
             runs.append((target, run))
         writers = [w for _, run in runs for w in run.writers][:MAX_WRITERS]
+        if function is not None and not writers and runs[0][1].missing_files:
+            writers = discover_writers(
+                sandbox,
+                analysis,
+                (location.path, location.module, [str(location.import_root)]),
+                config,
+                runs[0][0].qualname,
+            )
         for index, (target, run) in enumerate(runs):
             if writers and run.missing_files:
                 # A reader met no file: run it again after each call that wrote one.
@@ -305,26 +316,6 @@ class _FunctionRun:
     missing_files: list[Proposal] = field(default_factory=list)
 
 
-def read_after_writes(missing: Sequence[Proposal], writers: Sequence[Proposal]) -> list[Proposal]:
-    """Each proposal that met no file, made again after each writer's call (``save(...)``).
-
-    Typical paths are shared by every function (``pathlib.Path('archive.tar.gz')``), so a
-    loader given the path a saver wrote reads what it wrote: a round trip.
-    """
-    found = []
-    for proposal in missing[:MAX_READS_PER_WRITER]:
-        for writer in writers:
-            found.append(
-                replace(
-                    proposal,
-                    prepare=writer.prepare,
-                    imports=tuple(dict.fromkeys((*proposal.imports, *writer.imports))),
-                    origin="round trip",
-                )
-            )
-    return found
-
-
 def _one_function(
     sandbox: Sandbox,
     target: FunctionTarget,
@@ -382,14 +373,9 @@ def _one_function(
     names = unique_names(base_name(target, o) for o in chosen)
     function_report.tests_kept = len(chosen)
     writers = [
-        # The writer's call, carried as a statement in ``prepare`` for read_after_writes.
-        Proposal(prepare=(o.proposal.call_text(target.name),), imports=o.proposal.imports)
+        writer
         for o in chosen
-        if o.outcome.files
-        and target.kind == "function"
-        and not target.is_async
-        and not target.is_generator
-        and not o.proposal.prepare
+        if o.outcome.files and (writer := writer_statement(target, o.proposal)) is not None
     ]
     return _FunctionRun(
         function_report,
