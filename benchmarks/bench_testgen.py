@@ -46,7 +46,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).resolve().parent / "mutation_child.py"
 LOCAL_FILES = [
     ROOT / "tests" / "data" / "testgen" / name
-    for name in ("mathutils.py", "stdlib_like.py", "shapes.py", "geometry.py", "inventory.py")
+    for name in (
+        "mathutils.py",
+        "stdlib_like.py",
+        "shapes.py",
+        "geometry.py",
+        "inventory.py",
+        "ledger.py",
+    )
 ]
 TEST_SPLIT = ROOT / "data" / "corpus" / "test.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "testgen.json"

@@ -3,8 +3,10 @@
 Runs each test function directly (no pytest start-up per mutant: a benchmark with hundreds of
 mutants would spend most of its time starting pytest) with pytest's verdict rules for what our
 two tools emit: a test passes when it returns, and a test marked ``xfail(strict=True)`` (Pynguin
-marks tests that end in an exception so) passes when it raises. The suite passes when every test
-does; a mutant is killed when the suite fails on it. The original runs first, under coverage.
+marks tests that end in an exception so) passes when it raises. The two fixtures our tests of
+file writers take, ``tmp_path`` and ``monkeypatch``, are pytest's own, made fresh per test. The
+suite passes when every test does; a mutant is killed when the suite fails on it. The original
+runs first, under coverage.
 
     python mutation_child.py SPEC.json   (writes one JSON line per version to SPEC's results)
 """
@@ -13,11 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import json
 import os
 import resource
 import signal
 import sys
+import tempfile
+from pathlib import Path
 
 
 class TestTimeout(BaseException):
@@ -44,6 +49,22 @@ def _fresh_tests(spec: dict, folder: str):
     return [(n, f) for n, f in vars(module).items() if n.startswith("test") and callable(f)]
 
 
+def _fixtures(function) -> tuple[dict, list]:
+    """The fixtures the test takes, and what undoes them afterwards."""
+    wanted = inspect.signature(function).parameters
+    values: dict = {}
+    undo: list = []
+    if "tmp_path" in wanted:
+        values["tmp_path"] = Path(tempfile.mkdtemp(prefix="bench-testgen-"))
+    if "monkeypatch" in wanted:
+        import pytest
+
+        patch = pytest.MonkeyPatch()
+        values["monkeypatch"] = patch
+        undo.append(patch.undo)
+    return values, undo
+
+
 def _verdicts(spec: dict, folder: str) -> dict[str, str]:
     try:
         tests = _fresh_tests(spec, folder)
@@ -52,13 +73,17 @@ def _verdicts(spec: dict, folder: str) -> dict[str, str]:
     verdicts = {}
     for name, function in tests:
         signal.setitimer(signal.ITIMER_REAL, spec["test_timeout"])
+        undo: list = []
         try:
-            function()
+            fixtures, undo = _fixtures(function)
+            function(**fixtures)
             raised = None
         except BaseException as error:  # noqa: BLE001 - any failure is a verdict
             raised = type(error).__name__
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            for step in undo:
+                step()
         if _is_xfail(function):
             verdicts[name] = "xfailed" if raised else "xpassed-strict"
         else:

@@ -188,7 +188,10 @@ def test_what_may_write_files():
     source = STORE + (
         "def log(line: str) -> None:\n    with open('log.txt', 'a') as f:\n        f.write(line)\n"
         "def read(name: str) -> str:\n    with open(name) as f:\n        return f.read()\n"
+        "def new(path):\n    with path.open(mode='x') as f:\n        pass\n"
+        "def peek(path):\n    with path.open('r') as f:\n        return f.readline()\n"
     )
     analysis = analyze_source(source)
     found = {t.name: may_write_files(t) for t in analysis.functions}
-    assert found == {"load": False, "save": True, "log": True, "read": False}
+    expected = {"load": False, "save": True, "log": True, "read": False, "new": True, "peek": False}
+    assert found == expected

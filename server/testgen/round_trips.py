@@ -48,12 +48,11 @@ def may_write_files(target: FunctionTarget) -> bool:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if name in _WRITING_CALLS:
             return True
-        if name == "open" and any(
-            isinstance(arg, ast.Constant)
-            and isinstance(arg.value, str)
-            and set(arg.value) & set("wax")
-            for arg in [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "mode")]
-        ):
+        # open(path, "w") and path.open("w"): the mode is the first argument of the method.
+        position = 0 if isinstance(func, ast.Attribute) else 1
+        modes = [*node.args[position : position + 1]]
+        modes += [k.value for k in node.keywords if k.arg == "mode"]
+        if name == "open" and any(_writing_mode(mode) for mode in modes):
             return True
     return False
 
