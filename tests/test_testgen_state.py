@@ -9,6 +9,7 @@ from codegpt.server.testgen.analysis import analyze_source
 from codegpt.server.testgen.generate import TestGenOptions, generate_tests
 from codegpt.server.testgen.mutation import detects
 from codegpt.server.testgen.round_trips import may_write_files
+from codegpt.server.testgen.runner_child import public_state
 from codegpt.server.testgen.sandbox import CallOutcome
 
 DATA = Path(__file__).parent / "data" / "testgen"
@@ -25,6 +26,16 @@ class Counter:
     def bump(self, by: int) -> None:
         self.count += by
         self._calls += 1
+
+
+class Big:
+    def __init__(self) -> None:
+        self.items = list(range(1000))
+        self.count = 0
+
+    def push(self, item: int) -> None:
+        self.items.append(item)
+        self.count += 1
 
 
 class Slotted:
@@ -195,3 +206,12 @@ def test_what_may_write_files():
     found = {t.name: may_write_files(t) for t in analysis.functions}
     expected = {"load": False, "save": True, "log": True, "read": False, "new": True, "peek": False}
     assert found == expected
+
+
+def test_a_big_container_attribute_is_not_rendered():
+    """Rendered before and after every call, a 1,000-item list would cost each call dearly."""
+    namespace: dict = {}
+    exec(COUNTER, namespace)  # noqa: S102 - our own fixture
+    state = public_state(namespace["Big"](), "counter", namespace)
+    assert set(state) == {"count"}
+    assert set(public_state(namespace["Counter"](), "counter", namespace)) == {"count", "label"}

@@ -41,6 +41,7 @@ from codegpt.server.testgen.round_trips import (
 )
 from codegpt.server.testgen.sandbox import CallSpec, Cancelled, Sandbox, SandboxLimits
 from codegpt.server.testgen.selection import Observation, rejection, select
+from codegpt.server.testgen.shaped_strings import module_words
 from codegpt.server.testgen.verify import FunctionCoverage, verify
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,7 @@ def generate_tests(
         max_proposals=options.max_proposals,
         extra_sources=tuple(options.proposal_sources),
         constructors=module_constructors(analysis.classes, analysis.enums),
+        module_words=module_words(analysis.source),
     )
     config.preparations = class_preparations(analysis, config)
     reports: list[FunctionReport] = []

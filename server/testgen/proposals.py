@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from codegpt.server.testgen.analysis import Comparison, FunctionTarget, Parameter
+from codegpt.server.testgen.shaped_strings import shaped_strings
 from codegpt.server.testgen.usage_types import usage_type
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ class ProposalConfig:
     constructors: dict[str, list[str]] = field(default_factory=dict)
     #: class name -> mutator calls to run on the typical receiver first (``preparations.py``)
     preparations: dict[str, list[Preparation]] = field(default_factory=dict)
+    #: the module's short word literals (``shaped_strings.module_words``)
+    module_words: tuple[str, ...] = ()
 
 
 # --- values per type ---------------------------------------------------------------------------
@@ -486,17 +489,27 @@ def _with_literal_strings(candidates: Sequence[str], texts: Sequence[str]) -> li
     return made
 
 
+def _candidates(parameter: Parameter, target: FunctionTarget, config: ProposalConfig) -> list[str]:
+    return parameter_candidates(parameter, target, config.constructors, config.module_words)
+
+
 def parameter_candidates(
     parameter: Parameter,
     target: FunctionTarget,
     constructors: Mapping[str, Sequence[str]] | None = None,
+    words: Sequence[str] = (),
 ) -> list[str]:
-    """Ordered sources for one parameter: boundaries, body literals, default, type edges."""
+    """Ordered sources for one parameter: boundaries, body literals, default, type edges.
+
+    ``words`` are the module's short word literals, fields of texts the function splits.
+    """
     kind = parameter_type(parameter, target)
     node = _annotation_node(kind)
     typed = values_for_annotation(node, classes=constructors)
     candidates = boundary_values(parameter, target)
     base = _name_of(node.value if isinstance(node, ast.Subscript) else node) if node else None
+    if base in ("str", None):
+        candidates += [repr(text) for text in shaped_strings(target.source, parameter.name, words)]
     for literal in target.literals:
         source = _literal_source(literal)
         if source is None:
@@ -764,7 +777,7 @@ def baseline_call(target: FunctionTarget, config: ProposalConfig) -> Proposal:
     A preparation (``instance.add(...)`` before the call under test) is this call of a mutator.
     """
     parameters = call_parameters(target)
-    candidates = [parameter_candidates(p, target, config.constructors) for p in parameters]
+    candidates = [_candidates(p, target, config) for p in parameters]
     return _row_to_call(
         parameters, _baseline_row(target, parameters, candidates, config), "baseline"
     )
@@ -794,7 +807,7 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
         Proposal(d.args, d.kwargs, "doctest", imports=d.imports) for d in target.doctests
     ]
     proposals += [v for d in target.doctests for v in doctest_variants(d)]
-    candidates = [parameter_candidates(p, target, config.constructors) for p in parameters]
+    candidates = [_candidates(p, target, config) for p in parameters]
     baseline = _baseline_row(target, parameters, candidates, config)
     proposals.append(_row_to_call(parameters, baseline, "baseline"))
     budget = max(config.max_proposals - config.hypothesis_examples // 2, config.max_proposals // 2)

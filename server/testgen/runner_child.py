@@ -38,6 +38,7 @@ HANGS_BEFORE_GIVING_UP = 3
 # Public attributes of a method's receiver described after the call (the test pins those the
 # call changed: ``instance.add(x)`` returns None, what it did is ``instance.items``).
 MAX_STATE_ATTRIBUTES = 8
+MAX_STATE_LENGTH = 50  # items of a container attribute (characters: 8 times that)
 UNSTABLE_MESSAGE = re.compile(r"0x[0-9a-fA-F]{4,}| object at |/tmp/|codegpt-testgen-")
 
 
@@ -658,6 +659,14 @@ def written_files(before: dict) -> list:
     return written
 
 
+def _too_long(value) -> bool:
+    if isinstance(value, str | bytes):
+        return len(value) > MAX_STATE_LENGTH * 8
+    if isinstance(value, list | tuple | dict | set | frozenset):
+        return len(value) > MAX_STATE_LENGTH
+    return False
+
+
 def public_state(receiver, target_module: str, namespace: dict) -> dict:
     """Name -> description of the receiver's public instance attributes that have a source."""
     try:
@@ -667,6 +676,8 @@ def public_state(receiver, target_module: str, namespace: dict) -> dict:
     state = {}
     for name in [n for n in attributes if not n.startswith("_")][:MAX_STATE_ATTRIBUTES]:
         try:
+            if _too_long(attributes[name]):
+                continue  # rendered before and after every call: a big table would cost much
             value = describe_value(attributes[name], target_module, namespace)
         except CallTimeout:
             raise
