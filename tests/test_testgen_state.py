@@ -38,6 +38,23 @@ class Big:
         self.count += 1
 
 
+class Hidden:
+    """Keeps its items private; shows them through a property and len()."""
+
+    def __init__(self) -> None:
+        self._items: list[int] = []
+
+    @property
+    def top(self) -> int | None:
+        return self._items[-1] if self._items else None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def push(self, item: int) -> None:
+        self._items.append(item)
+
+
 class Slotted:
     __slots__ = ("value",)
 
@@ -215,3 +232,12 @@ def test_a_big_container_attribute_is_not_rendered():
     state = public_state(namespace["Big"](), "counter", namespace)
     assert set(state) == {"count"}
     assert set(public_state(namespace["Counter"](), "counter", namespace)) == {"count", "label"}
+
+
+def test_private_state_is_read_through_properties_and_len(tmp_path):
+    (tmp_path / "counter.py").write_text(COUNTER)
+    result = generate_tests(tmp_path / "counter.py", "Hidden.push", TestGenOptions())
+    bodies = "\n".join(_tests(result.text).values())
+    assert "assert len(instance) == 1" in bodies
+    assert re.search(r"assert instance\.top == -?\d+", bodies), bodies
+    assert "_items" not in bodies

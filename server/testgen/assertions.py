@@ -146,7 +146,8 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
         if value.get("len") is not None:
             lines.append(f"assert len(result) == {value['len']}")
     for name, after in pinned_changes(observation):
-        if (line := _equality(f"instance.{name}", after, module, imports)) is not None:
+        shown = "len(instance)" if name == "len()" else f"instance.{name}"
+        if (line := _equality(shown, after, module, imports)) is not None:
             lines.append(line)
     if outcome.files:
         imports.add(("from", "pathlib", "Path"))

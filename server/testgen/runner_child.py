@@ -668,23 +668,40 @@ def _too_long(value) -> bool:
 
 
 def public_state(receiver, target_module: str, namespace: dict) -> dict:
-    """Name -> description of the receiver's public instance attributes that have a source."""
+    """Name -> description of what the receiver shows: public attributes, properties, len().
+
+    A class that keeps its data private (``self._items``) still shows it through a public
+    property (``size``) or ``len(instance)`` (named ``len()`` here): those are read too.
+    """
     try:
-        attributes = vars(receiver)
+        attributes = dict(vars(receiver))
     except TypeError:  # no __dict__ (slots, builtins)
-        return {}
+        attributes = {}
+    readers = {name: None for name in attributes if not name.startswith("_")}
+    kind = type(receiver)
+    for name in dir(kind):
+        if not name.startswith("_") and isinstance(inspect.getattr_static(kind, name), property):
+            readers.setdefault(name, None)
+    if "__len__" in dir(kind) and kind.__module__ == target_module:
+        readers["len()"] = None
     state = {}
-    for name in [n for n in attributes if not n.startswith("_")][:MAX_STATE_ATTRIBUTES]:
+    for name in list(readers)[:MAX_STATE_ATTRIBUTES]:
         try:
-            if _too_long(attributes[name]):
+            if name == "len()":
+                value = len(receiver)
+            elif name in attributes:
+                value = attributes[name]
+            else:
+                value = getattr(receiver, name)
+            if _too_long(value):
                 continue  # rendered before and after every call: a big table would cost much
-            value = describe_value(attributes[name], target_module, namespace)
+            described = describe_value(value, target_module, namespace)
         except CallTimeout:
             raise
-        except Exception:  # noqa: BLE001, S112 - a user __eq__ or __len__ may raise
+        except Exception:  # noqa: BLE001, S112 - a user property, __eq__ or __len__ may raise
             continue
-        if value.get("kind") in ("exact", "approx"):
-            state[name] = value
+        if described.get("kind") in ("exact", "approx"):
+            state[name] = described
     return state
 
 
