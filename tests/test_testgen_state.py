@@ -3,6 +3,8 @@
 import ast
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from codegpt.server.testgen.analysis import analyze_source
@@ -241,3 +243,46 @@ def test_private_state_is_read_through_properties_and_len(tmp_path):
     assert "assert len(instance) == 1" in bodies
     assert re.search(r"assert instance\.top == -?\d+", bodies), bodies
     assert "_items" not in bodies
+
+
+WRITE_CHECK = """
+import os, shutil, sys, tempfile
+sys.path.insert(0, sys.argv[1])
+import runner_child as rc
+os.chdir(tempfile.mkdtemp(dir=sys.argv[2]))
+rc.TEMP_FOLDER[0] = sys.argv[3]
+with open("src.txt", "w") as handle:
+    handle.write("x")
+sys.addaudithook(rc.watch_writes)
+seen = []
+for step in (
+    lambda: shutil.copyfile("src.txt", os.path.join(sys.argv[2], "copied.txt")),
+    lambda: shutil.copyfile(os.path.join(sys.argv[2], "copied.txt"), "here.txt"),
+    lambda: os.rename("here.txt", "there.txt"),
+    lambda: open("there.txt").read(),
+    lambda: open(os.path.join(sys.argv[3], "scratch.txt"), "w").close(),
+):
+    rc.WRITES.clear()
+    rc.WATCHING_WRITES[0] = True
+    step()
+    rc.WATCHING_WRITES[0] = False
+    seen.append(sorted(rc.WRITES))
+print(seen)
+"""
+
+
+def test_where_a_call_writes(tmp_path):
+    """A copy writes its target, not its source; reading writes nothing; the temp folder is
+    allowed. In a child process: an audit hook cannot be removed once added."""
+    outside, temp = tmp_path / "outside", tmp_path / "temp"
+    outside.mkdir()
+    temp.mkdir()
+    child = Path(__file__).resolve().parents[1] / "server" / "testgen"
+    run = subprocess.run(
+        [sys.executable, "-c", WRITE_CHECK, str(child), str(outside), str(temp)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[['outside'], ['cwd'], ['cwd'], [], []]"

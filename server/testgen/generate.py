@@ -241,6 +241,8 @@ def generate_tests(
                 runs[0][0].qualname,
             )
         for index, (target, run) in enumerate(runs):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("test generation was cancelled")
             if writers and run.missing_files:
                 # A reader met no file: run it again after each call that wrote one.
                 report(f"{target.qualname}: reading written files", index / (len(targets) + 1))

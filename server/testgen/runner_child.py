@@ -66,6 +66,16 @@ _WRITE_EVENTS = frozenset(
 )
 
 
+# The arguments an event writes to: a copy or link its target, a move both (default: the first).
+_WRITTEN_ARGUMENTS = {
+    "shutil.copyfile": (1,),
+    "os.link": (1,),
+    "os.symlink": (1,),
+    "os.rename": (0, 1),
+    "shutil.move": (0, 1),
+}
+
+
 def watch_writes(event: str, args: tuple) -> None:
     """Audit hook: note where user code writes (``open`` for writing, mkdir, remove...)."""
     if not WATCHING_WRITES[0]:
@@ -75,18 +85,19 @@ def watch_writes(event: str, args: tuple) -> None:
             return
     elif event not in _WRITE_EVENTS:
         return
-    path = args[0] if args else None
-    if not isinstance(path, str | bytes | os.PathLike):
-        return  # a file descriptor, or no path at all
-    try:
-        where = os.path.abspath(os.fsdecode(path))
-        here = os.getcwd()
-    except (OSError, TypeError, ValueError):
-        return
-    if where == here or where.startswith(here + os.sep):
-        WRITES.add("cwd")
-    elif not where.startswith(TEMP_FOLDER[0] + os.sep):
-        WRITES.add("outside")
+    written = _WRITTEN_ARGUMENTS.get(event, (0,))
+    for path in [args[i] for i in written if i < len(args)]:
+        if not isinstance(path, str | bytes | os.PathLike):
+            continue  # a file descriptor, or no path at all
+        try:
+            where = os.path.abspath(os.fsdecode(path))
+            here = os.getcwd()
+        except (OSError, TypeError, ValueError):
+            continue
+        if where == here or where.startswith(here + os.sep):
+            WRITES.add("cwd")
+        elif not where.startswith(TEMP_FOLDER[0] + os.sep):
+            WRITES.add("outside")
 
 
 # --- confinement -------------------------------------------------------------------------------
