@@ -4,7 +4,13 @@ import shutil
 from pathlib import Path
 
 from codegpt.server.testgen.generate import TestGenOptions, generate_tests
-from codegpt.server.testgen.shaped_strings import module_words, shaped_strings, split_separators
+from codegpt.server.testgen.shaped_strings import (
+    docstring_examples,
+    module_words,
+    nested_separators,
+    shaped_strings,
+    split_separators,
+)
 
 DATA = Path(__file__).parent / "data" / "testgen"
 
@@ -42,3 +48,43 @@ def test_a_line_parser_gets_tests_that_parse(tmp_path):
     assert report.coverage is not None and report.coverage.lines == 1.0
     assert "assert parse_item('abc,2.5') == Item(name='abc', price=2.5" in result.text
     assert "category=Category.FOOD)" in result.text  # the enum's value, from the module's words
+
+
+def test_parts_split_again_are_joined_both_ways():
+    source = (
+        "def f(text):\n"
+        "    for part in text.split(';'):\n"
+        "        key, _, value = part.partition('=')\n"
+        "    return [p.split(':') for p in text.splitlines()]\n"
+    )
+    assert nested_separators(source, "text") == [(";", "="), ("\n", ":")]
+    assert shaped_strings(source, "text")[:2] == ["abc=2.5;xyz=3", "abc=2.5"]
+
+
+def test_docstring_examples_are_the_quoted_inputs_shown_with_a_result():
+    docstring = "'1h30m' -> 5400 seconds; \"2m\" => 120.\n'a' is a letter, {'b': 1}."
+    assert docstring_examples(docstring) == ["1h30m", "2m"]
+    assert docstring_examples(None) == []
+
+
+DURATION = '''\
+import re
+
+_DURATION = re.compile(r"(?:(\\d+)h)?(?:(\\d+)m)?$")
+
+
+def parse_duration(text: str) -> int:
+    """'1h30m' -> 5400 seconds."""
+    match = _DURATION.match(text)
+    if not match or not text:
+        raise ValueError(f"not a duration: {text!r}")
+    hours, minutes = (int(g) if g else 0 for g in match.groups())
+    return hours * 3600 + minutes * 60
+'''
+
+
+def test_a_regex_parser_is_called_with_its_docstrings_example(tmp_path):
+    (tmp_path / "durations.py").write_text(DURATION)
+    result = generate_tests(tmp_path / "durations.py", "parse_duration", TestGenOptions())
+    assert "assert parse_duration('1h30m') == 5400" in result.text
+    assert result.functions[0].coverage.lines == 1.0

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from codegpt.server.testgen.analysis import Comparison, FunctionTarget, Parameter
-from codegpt.server.testgen.shaped_strings import shaped_strings
+from codegpt.server.testgen.shaped_strings import docstring_examples, shaped_strings
 from codegpt.server.testgen.usage_types import usage_type
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Proposal:
 
     args: tuple[str, ...] = ()
     kwargs: tuple[tuple[str, str], ...] = ()
-    origin: str = "edge"  # doctest, boundary, literal, baseline, edge, default, hypothesis, model
+    origin: str = "edge"  # doctest, docstring, boundary, literal, baseline, edge, hypothesis...
     receiver: str | None = None
     imports: tuple[str, ...] = ()  # modules the argument sources use, imported by the test
     #: statements run before the call, after the receiver is built: ``instance.add(...)`` on a
@@ -509,7 +509,8 @@ def parameter_candidates(
     candidates = boundary_values(parameter, target)
     base = _name_of(node.value if isinstance(node, ast.Subscript) else node) if node else None
     if base in ("str", None):
-        candidates += [repr(text) for text in shaped_strings(target.source, parameter.name, words)]
+        shaped = shaped_strings(target.source, parameter.name, words)
+        candidates += [repr(text) for text in [*docstring_examples(target.docstring), *shaped]]
     for literal in target.literals:
         source = _literal_source(literal)
         if source is None:
@@ -812,6 +813,7 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
     proposals.append(_row_to_call(parameters, baseline, "baseline"))
     budget = max(config.max_proposals - config.hypothesis_examples // 2, config.max_proposals // 2)
     boundary = [set(boundary_values(p, target)) for p in parameters]
+    examples = {repr(text) for text in docstring_examples(target.docstring)}
     # Round-robin over parameters so that no single parameter eats the whole budget.
     for depth in range(max((len(v) for v in candidates), default=0)):
         for index, values in enumerate(candidates):
@@ -820,6 +822,8 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
             row = list(baseline)
             row[index] = values[depth]
             origin = "boundary" if values[depth] in boundary[index] else "edge"
+            if values[depth] in examples:
+                origin = "docstring"  # the author's own example: the most telling input
             proposals.append(_row_to_call(parameters, row, origin))
         if len(_unique(proposals)) >= budget:
             break

@@ -20,6 +20,7 @@ from codegpt.server.testgen.sandbox import CallOutcome
 
 ORIGIN_RANK = {
     "doctest": 0,
+    "docstring": 0,  # a quoted example of the docstring ('1h30m' -> 5400)
     "boundary": 1,
     "baseline": 2,
     "literal": 3,
