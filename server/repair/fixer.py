@@ -575,20 +575,16 @@ def _hidden_before(old_text: str, new_text: str, edit_line: int, error: CompileE
     if found is None:
         return False
     if "never closed" in found.message and found.lineno <= error.lineno:
-        before = _line_depths(_line_text(old_text, edit_line))
-        return before[0] >= 0 and _line_depths(_line_text(new_text, edit_line)) == (0, 0, False)
+        # ``end`` starts the edited line in both texts: the edit changes nothing before it.
+        before = _line_depths(_line_from(old_text, end))
+        return before[0] >= 0 and _line_depths(_line_from(new_text, end)) == (0, 0, False)
     if "never closed" in error.message:
         return False
     return (found.lineno, found.message) == (error.lineno, error.message)
 
 
-def _line_text(text: str, line: int) -> str:
-    """Line ``line`` (0-based) of ``text`` without its newline; empty past the end."""
-    start = 0
-    for _ in range(line):
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return ""
+def _line_from(text: str, start: int) -> str:
+    """The line starting at offset ``start``, without its newline."""
     end = text.find("\n", start)
     return text[start:] if end < 0 else text[start:end]
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from codegpt.server.testgen.analysis import FunctionTarget
-from codegpt.server.testgen.selection import MAX_VALUE_SOURCE, Observation
+from codegpt.server.testgen.selection import MAX_VALUE_SOURCE, Observation, pinned_changes
 
 #: ("import", module, None) for ``import module``; ("from", module, name) for ``from m import n``
 Import = tuple[str, str, str | None]
@@ -145,7 +145,7 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
             lines.append(f"assert type(result).__qualname__ == {qualname!r}")
         if value.get("len") is not None:
             lines.append(f"assert len(result) == {value['len']}")
-    for name, after in pinned_changes(observation):
+    for name, after in pinned_changes(outcome):
         shown = "len(instance)" if name == "len()" else f"instance.{name}"
         if (line := _equality(shown, after, module, imports)) is not None:
             lines.append(line)
@@ -157,17 +157,6 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
         else:
             lines.append(f"assert Path({path!r}).exists()")
     return TestBody(tuple(lines), frozenset(imports), fixtures)
-
-
-def pinned_changes(observation: Observation) -> tuple[tuple[str, dict], ...]:
-    """The receiver's attributes a returning call changed that the test asserts on."""
-    if observation.outcome.status != "returned":
-        return ()
-    return tuple(
-        (name, value)
-        for name, value in observation.outcome.changes
-        if len(value.get("source") or "") <= MAX_VALUE_SOURCE
-    )
 
 
 def _equality(expression: str, value: dict, module: str, imports: set[Import]) -> str | None:

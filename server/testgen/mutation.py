@@ -22,7 +22,12 @@ from pathlib import Path
 from codegpt.server.testgen.analysis import FunctionTarget
 from codegpt.server.testgen.mutants import generate_mutants
 from codegpt.server.testgen.sandbox import CallOutcome, CallSpec, Sandbox
-from codegpt.server.testgen.selection import MAX_VALUE_SOURCE, Observation, rejection
+from codegpt.server.testgen.selection import (
+    MAX_VALUE_SOURCE,
+    Observation,
+    pinned_changes,
+    rejection,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +157,7 @@ def _state_differs(original: CallOutcome, mutant: CallOutcome) -> bool:
         and not _same_value(
             value["source"], found[name].get("source"), approx=value.get("kind") == "approx"
         )
-        for name, value in original.changes
-        if len(value.get("source") or "") <= MAX_VALUE_SOURCE
+        for name, value in pinned_changes(original)
     )
 
 

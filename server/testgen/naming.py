@@ -119,7 +119,7 @@ def outcome_slug(target: FunctionTarget, observation: Observation) -> str:
     if source == "None" and outcome.changes:  # a mutator: what it changed is the news
         return "updates_" + "_and_".join(snake(name) for name, _ in outcome.changes[:2])
     if source == "None" and outcome.files:
-        return "writes_" + snake(outcome.files[0][0].replace(".", "_").replace("/", "_"))
+        return "writes_" + snake(outcome.files[0][0])  # archive.tar.gz -> archive_tar_gz
     parameters = call_parameters(target)
     positional = [p.name for p in parameters if p.kind != "keyword_only"]
     if outcome.equals_argument and len(observation.proposal.args) > 1:

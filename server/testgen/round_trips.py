@@ -28,9 +28,14 @@ _WRITING_CALLS = frozenset(
 )
 
 
+def _runs_as_statement(target: FunctionTarget) -> bool:
+    """A plain module-level function: its call alone, as a line, does all it does."""
+    return target.kind == "function" and not target.is_async and not target.is_generator
+
+
 def writer_statement(target: FunctionTarget, proposal: Proposal) -> Proposal | None:
     """A module-level function's call as a statement to run first, or None if it cannot be."""
-    if target.kind != "function" or target.is_async or target.is_generator or proposal.prepare:
+    if not _runs_as_statement(target) or proposal.prepare:
         return None
     return Proposal(prepare=(proposal.call_text(target.name),), imports=proposal.imports)
 
@@ -76,7 +81,7 @@ def discover_writers(
     candidates = [
         t
         for t in analysis.public_functions()
-        if t.qualname != reader and may_write_files(t) and writer_statement(t, Proposal())
+        if t.qualname != reader and _runs_as_statement(t) and may_write_files(t)
     ][:MAX_WRITERS]
     if not candidates:
         return []

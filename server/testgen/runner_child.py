@@ -55,6 +55,9 @@ TOUCHED: set[str] = set()
 # test then runs in pytest's tmp_path, not in the user's project) or "outside" (anywhere but
 # the working and temporary directories: no test should do that).
 WRITES: set[str] = set()
+# The files in the working directory the call wrote to (paths relative to it): read after the
+# call, so the test checks what they hold; the hook knows them, no folder walk per call needed.
+WRITTEN_PATHS: set[str] = set()
 WATCHING_WRITES = [False]
 TEMP_FOLDER = [""]  # tempfile.gettempdir(), read before the hook: finding it opens files
 MAX_FILES_PINNED = 3  # files a call wrote whose content the test checks
@@ -96,6 +99,7 @@ def watch_writes(event: str, args: tuple) -> None:
             continue
         if where == here or where.startswith(here + os.sep):
             WRITES.add("cwd")
+            WRITTEN_PATHS.add(os.path.relpath(where, here))
         elif not where.startswith(TEMP_FOLDER[0] + os.sep):
             WRITES.add("outside")
 
@@ -561,7 +565,7 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
     record: dict = {"event": "call", "id": call["id"]}
     TOUCHED.clear()
     WRITES.clear()
-    files_before = folder_files()
+    WRITTEN_PATHS.clear()
     WATCHING_WRITES[0] = True
     started = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -584,7 +588,7 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
                 for statement in call.get("prepare", []):
                     eval(statement, namespace)  # noqa: S307 - ``save(...)`` before ``load(...)``
                 function = eval(call["callee"], namespace)  # noqa: S307
-            files_before = folder_files()  # what the setup wrote is no result of the call
+            WRITTEN_PATHS.clear()  # what the setup wrote is no result of the call
         except CallTimeout:
             raise
         except BaseException as error:  # noqa: BLE001 - user __init__ may raise anything
@@ -631,34 +635,18 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
     record["arcs"] = arcs
     record["writes"] = sorted(WRITES)
     if "cwd" in WRITES and record.get("status") == "returned":
-        record["files"] = written_files(files_before)
+        record["files"] = written_files()
     record["seconds"] = round(time.perf_counter() - started, 6)
     record["touched"] = sorted(TOUCHED)
     return record
 
 
-def folder_files(limit: int = 200) -> dict[str, tuple[int, int]]:
-    """Relative path -> (mtime_ns, size) of the working directory's files (``limit`` at most)."""
-    found: dict[str, tuple[int, int]] = {}
-    for folder, _dirs, names in os.walk("."):
-        for name in names:
-            path = os.path.relpath(os.path.join(folder, name))
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue
-            found[path] = (stat.st_mtime_ns, stat.st_size)
-            if len(found) >= limit:
-                return found
-    return found
-
-
-def written_files(before: dict) -> list:
-    """[path, text or None] for files the call created or changed (None: too long, or binary)."""
+def written_files() -> list:
+    """[path, text or None] for the files the call wrote (None: too long, or binary)."""
     written = []
-    for path, stamp in sorted(folder_files().items()):
-        if before.get(path) == stamp:
-            continue
+    for path in sorted(WRITTEN_PATHS):
+        if not os.path.isfile(path):
+            continue  # a folder made, a file removed
         try:
             with open(path, encoding="utf-8") as handle:  # universal newlines, as read_text()
                 text = handle.read(MAX_FILE_TEXT + 1)
@@ -693,7 +681,7 @@ def public_state(receiver, target_module: str, namespace: dict) -> dict:
     for name in dir(kind):
         if not name.startswith("_") and isinstance(inspect.getattr_static(kind, name), property):
             readers.setdefault(name, None)
-    if "__len__" in dir(kind) and kind.__module__ == target_module:
+    if hasattr(kind, "__len__") and kind.__module__ == target_module:
         readers["len()"] = None
     state = {}
     for name in list(readers)[:MAX_STATE_ATTRIBUTES]:

@@ -67,6 +67,17 @@ class Observation:
         )
 
 
+def pinned_changes(outcome: CallOutcome) -> tuple[tuple[str, dict], ...]:
+    """The receiver's attributes a returning call changed that its test asserts on."""
+    if outcome.status != "returned":
+        return ()
+    return tuple(
+        (name, value)
+        for name, value in outcome.changes
+        if len(value.get("source") or "") <= MAX_VALUE_SOURCE
+    )
+
+
 def rejection(observation: Observation) -> str | None:
     """Why an observation cannot become a test, or None when it can."""
     outcome = observation.outcome

@@ -32,8 +32,16 @@ def _tree(source: str) -> ast.Module | None:
 def split_separators(source: str, name: str) -> list[str]:
     """Separators the function splits parameter ``name`` by (``" "`` for a bare ``split()``)."""
     tree = _tree(source)
-    if tree is None:
-        return []
+    return [] if tree is None else _separators(tree, name)
+
+
+def nested_separators(source: str, name: str) -> list[tuple[str, str]]:
+    """(outer, inner) for ``for part in name.split(outer)`` whose ``part`` is split by inner."""
+    tree = _tree(source)
+    return [] if tree is None else _nested(tree, name)
+
+
+def _separators(tree: ast.Module, name: str) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if not (
@@ -50,11 +58,7 @@ def split_separators(source: str, name: str) -> list[str]:
     return [sep for sep in dict.fromkeys(found) if sep]
 
 
-def nested_separators(source: str, name: str) -> list[tuple[str, str]]:
-    """(outer, inner) for ``for part in name.split(outer)`` whose ``part`` is split by inner."""
-    tree = _tree(source)
-    if tree is None:
-        return []
+def _nested(tree: ast.Module, name: str) -> list[tuple[str, str]]:
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.For | ast.comprehension) or not isinstance(
@@ -77,7 +81,7 @@ def nested_separators(source: str, name: str) -> list[tuple[str, str]]:
             outer = loop.args[0].value
         else:
             continue
-        found += [(outer, inner) for inner in split_separators(source, node.target.id)]
+        found += [(outer, inner) for inner in _separators(tree, node.target.id)]
     return [pair for pair in dict.fromkeys(found) if pair[0] and pair[0] != pair[1]]
 
 
@@ -114,10 +118,13 @@ def module_words(module_source: str) -> tuple[str, ...]:
 
 def shaped_strings(source: str, name: str, words: Sequence[str] = ()) -> list[str]:
     """Texts for parameter ``name`` made of fields joined by each separator it is split by."""
+    tree = _tree(source)  # once: this runs for each text parameter whenever calls are proposed
+    if tree is None:
+        return []
     texts = []
-    for outer, inner in nested_separators(source, name)[:2]:
+    for outer, inner in _nested(tree, name)[:2]:
         texts += [f"abc{inner}2.5{outer}xyz{inner}3", f"abc{inner}2.5"]
-    for sep in split_separators(source, name)[:2]:
+    for sep in _separators(tree, name)[:2]:
         texts += [f"abc{sep}2.5", *(f"abc{sep}2.5{sep}{word}" for word in words[:MAX_WORDS])]
         texts += [f"abc{sep}abc", f"abc{sep}2.5{sep}abc{sep}3", f"{sep}abc"]
     return list(dict.fromkeys(texts))
