@@ -53,6 +53,7 @@ LOCAL_FILES = [
         "geometry.py",
         "inventory.py",
         "ledger.py",
+        "readers.py",
     )
 ]
 TEST_SPLIT = ROOT / "data" / "corpus" / "test.jsonl"

@@ -92,6 +92,16 @@ def test_deleting_files_only_touches_the_sandbox(hostile, tmp_path, monkeypatch)
     assert (hostile / "hostile.py").exists()
 
 
+def test_descriptors_the_call_did_not_open_are_refused(hostile):
+    # read_hosts(1) would close the runner's stdout (pytest's, in the generated test).
+    result = run(hostile, "close_stdout", "own_descriptor", "close_stdout")
+    first, own, again = (result.outcomes[i] for i in range(3))
+    assert first.status == "raised" and "descriptor" in first.touched
+    assert "file descriptor 1" in (first.exception or {}).get("message", "")
+    assert own.status == "returned" and not own.touched
+    assert again.status == "raised" and "descriptor" in again.touched  # stdout still open
+
+
 def test_network_is_blocked_and_the_mode_reported(hostile):
     result = run(hostile, "connect_out")
     outcome = result.outcomes[0]

@@ -17,6 +17,7 @@ from pathlib import Path
 from codegpt.server.testgen.analysis import FunctionTarget, ModuleAnalysis, analyze_file
 from codegpt.server.testgen.assertions import build_test_body
 from codegpt.server.testgen.emit import FileEdit, TestCase, extend_file, render_file
+from codegpt.server.testgen.input_files import with_input_files
 from codegpt.server.testgen.layout import (
     ModuleLocation,
     default_test_path,
@@ -243,10 +244,12 @@ def generate_tests(
         for index, (target, run) in enumerate(runs):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("test generation was cancelled")
-            if writers and run.missing_files:
-                # A reader met no file: run it again after each call that wrote one.
+            # A reader met no file: run it again after each call that wrote one, and on files
+            # written as its body parses them.
+            extra = read_after_writes(run.missing_files, writers) if writers else []
+            extra += with_input_files(target, run.missing_files)
+            if extra:
                 report(f"{target.qualname}: reading written files", index / (len(targets) + 1))
-                extra = read_after_writes(run.missing_files, writers)
                 runs[index] = (
                     target,
                     _one_function(

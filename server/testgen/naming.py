@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from codegpt.server.testgen.analysis import FunctionTarget
+from codegpt.server.testgen.input_files import is_empty_input, written_input
 from codegpt.server.testgen.proposals import call_parameters
 from codegpt.server.testgen.selection import Observation
 
@@ -142,11 +143,16 @@ def base_name(target: FunctionTarget, observation: Observation) -> str:
     proposal = observation.proposal
     sources = [*proposal.args, *(value for _, value in proposal.kwargs)]
     outcome = outcome_slug(target, observation)
-    after = "".join(f"after_{_prepared_method(s)}_" for s in proposal.prepare)
+    written = [f for s in proposal.prepare if (f := written_input(s)) is not None]
+    after = "".join(
+        f"after_{_prepared_method(s)}_" for s in proposal.prepare if written_input(s) is None
+    )
     outcome = f"{after}{outcome}"
     if not sources:
         return f"test_{function}_{outcome}"
     inputs = "of_" + "_".join(describe_source(s) for s in sources) if len(sources) <= 3 else ""
+    if inputs and any(is_empty_input(*file) for file in written):
+        inputs = "of_empty_" + inputs.removeprefix("of_")  # test_read_of_empty_hosts_txt_...
     name = f"test_{function}_{inputs}_{outcome}" if inputs else f"test_{function}_{outcome}"
     return name if len(name) <= MAX_NAME else f"test_{function}_{outcome}"
 

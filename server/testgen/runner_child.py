@@ -59,6 +59,7 @@ WRITES: set[str] = set()
 # call, so the test checks what they hold; the hook knows them, no folder walk per call needed.
 WRITTEN_PATHS: set[str] = set()
 WATCHING_WRITES = [False]
+OPEN_BEFORE: list[frozenset[int]] = [frozenset(range(3))]  # descriptors open when a call began
 TEMP_FOLDER = [""]  # tempfile.gettempdir(), read before the hook: finding it opens files
 MAX_FILES_PINNED = 3  # files a call wrote whose content the test checks
 MAX_FILE_TEXT = 400  # characters: a longer file is only checked to exist
@@ -79,10 +80,34 @@ _WRITTEN_ARGUMENTS = {
 }
 
 
+def open_descriptors() -> frozenset[int]:
+    """The file descriptors open now (stdin, stdout, the results file...)."""
+    try:
+        listed = [int(name) for name in os.listdir("/proc/self/fd")]
+    except (OSError, ValueError):
+        return frozenset(range(3))
+    return frozenset(fd for fd in listed if _is_open(fd))  # not the listing's own, now closed
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 def watch_writes(event: str, args: tuple) -> None:
-    """Audit hook: note where user code writes (``open`` for writing, mkdir, remove...)."""
+    """Audit hook: note where user code writes (``open`` for writing, mkdir, remove...).
+
+    It also refuses ``open(fd)`` of a descriptor open before the call: ``read_hosts(1)``
+    would close the runner's stdout here, and pytest's own streams in the test.
+    """
     if not WATCHING_WRITES[0]:
         return
+    if event == "open" and args and isinstance(args[0], int) and args[0] in OPEN_BEFORE[0]:
+        TOUCHED.add("descriptor")
+        raise SandboxViolation(f"codegpt sandbox: file descriptor {args[0]} is not the call's")
     if event == "open":
         if len(args) < 3 or not isinstance(args[2], int) or not args[2] & _WRITE_FLAGS:
             return
@@ -566,6 +591,7 @@ def run_one(call: dict, module, cov, timeout: float) -> dict:
     TOUCHED.clear()
     WRITES.clear()
     WRITTEN_PATHS.clear()
+    OPEN_BEFORE[0] = open_descriptors()
     WATCHING_WRITES[0] = True
     started = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, timeout)

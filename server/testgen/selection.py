@@ -23,6 +23,7 @@ ORIGIN_RANK = {
     "docstring": 0,  # a quoted example of the docstring ('1h30m' -> 5400)
     "boundary": 1,
     "baseline": 2,
+    "input file": 2,  # a file written as the body parses it (input_files.py)
     "literal": 3,
     "edge": 4,
     "default": 5,

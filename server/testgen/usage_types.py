@@ -27,6 +27,9 @@ ITERATING_CALLS = frozenset(
 )
 NUMBER_CALLS = frozenset({"range", "abs", "round", "divmod", "pow", "chr", "bin", "hex", "oct"})
 _TEXT_CALLS = frozenset({"ord"})
+#: Calls whose first argument is a path: an int there is a file descriptor (``open(0)`` reads
+#: stdin, and closes it on leaving ``with``), never what a reader's test should pass.
+PATH_CALLS = frozenset({"open", "Path", "PurePath"})
 ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift)
 
 
@@ -75,8 +78,18 @@ def _usage(tree: ast.AST, name: str, depth: int) -> str | None:
             and any(_is(a, name) for a in node.args[1:2])
         ):
             votes["str"] += 3  # re.search(pattern, name): the subject is text
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in PATH_CALLS
+            and node.args
+            and _is(node.args[0], name)
+        ):
+            votes["str"] += 4  # pathlib.Path(name), io.open(name)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if any(_is(a, name) for a in node.args) and node.func.id in _TEXT_CALLS:
+            if node.args and _is(node.args[0], name) and node.func.id in PATH_CALLS:
+                votes["str"] += 4
+            elif any(_is(a, name) for a in node.args) and node.func.id in _TEXT_CALLS:
                 votes["str"] += 2
             elif any(_is(a, name) for a in node.args):
                 if node.func.id in ITERATING_CALLS or (

@@ -46,3 +46,16 @@ def spew_to_descriptor() -> int:
     for _ in range(2048):
         os.write(1, chunk)
     return 0
+
+
+def close_stdout() -> str:
+    with open(1, "w") as stream:  # leaving the block closes descriptor 1 of whoever runs it
+        stream.write("")
+    return "closed"
+
+
+def own_descriptor() -> str:
+    fd = os.open("own.txt", os.O_RDWR | os.O_CREAT)
+    with open(fd, "w") as stream:  # a descriptor the call opened itself is the call's to close
+        stream.write("mine")
+    return "written"
