@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from codegpt.server.testgen.emit import TestCase
+from codegpt.server.testgen.layout import locate
 from codegpt.server.testgen.sandbox import CallSpec, Sandbox, SandboxLimits
+from codegpt.server.testgen.verify import verify
 
 DATA = Path(__file__).parent / "data" / "testgen" / "unsafe"
 
@@ -134,3 +137,27 @@ def test_environment_is_private(tmp_path):
     cwd, home = eval(result.outcomes[0].value["source"])
     assert cwd.startswith(root) and home.startswith(root)
     assert os.getcwd() != cwd
+
+
+def _case(name: str, *lines: str) -> TestCase:
+    imports = frozenset({("import", "os", None), ("from", "hostile", "own_descriptor")})
+    return TestCase(name, lines, imports, "own_descriptor")
+
+
+def test_a_test_that_ends_or_hangs_pytest_costs_only_itself(hostile):
+    """Before, a test that ended pytest's process left every test "not run": all were lost."""
+    cases = [
+        _case("test_first_passes", "assert own_descriptor() == 'written'"),
+        _case("test_ends_the_run", "os._exit(3)"),
+        _case("test_fails", "assert own_descriptor() == 'read'"),
+        _case("test_hangs", "while True:", "    pass"),
+        _case("test_last_passes", "assert os.path.exists('own.txt') or True"),
+    ]
+    location = locate(hostile / "hostile.py")
+    with Sandbox(SandboxLimits(call_timeout=1.0)) as sandbox:
+        verification = verify(sandbox, cases, location, repr(str(hostile)))
+    assert [c.name for c in verification.kept] == ["test_first_passes", "test_last_passes"]
+    assert verification.dropped["test_ends_the_run"].startswith("ended the pytest run")
+    assert verification.dropped["test_hangs"].startswith("timed out")
+    assert verification.dropped["test_fails"].startswith("failed")
+    assert verification.coverage["own_descriptor"].lines == 1.0

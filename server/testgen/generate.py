@@ -284,7 +284,10 @@ def generate_tests(
                     1 for c in cases if c.function == function_report.qualname
                 )
                 if function_report.tests_kept == 0 and function_report.skipped is None:
-                    function_report.skipped = "no generated test passed twice under pytest"
+                    reasons = sorted(set(function_report.dropped.values()))
+                    function_report.skipped = "no generated test passed twice under pytest" + (
+                        f" ({'; '.join(reasons[:2])})" if reasons else ""
+                    )
     report("done", 1.0)
     return TestGenResult(
         source_path,

@@ -837,10 +837,20 @@ def mode_pytest(spec: dict, out, report: dict) -> None:
     outcomes: dict[str, str] = {}
 
     class Collector:
+        """Streams each test's start and outcome, so a run that dies keeps what it learnt.
+
+        A test that hangs or ends the process (it closed a stream pytest writes to, called
+        ``os._exit``) is then the one started last with no outcome.
+        """
+
+        def pytest_runtest_logstart(self, nodeid, location):
+            write(out, {"event": "test_started", "nodeid": nodeid})
+
         def pytest_runtest_logreport(self, report):
             first_problem = outcomes.get(report.nodeid) in (None, "passed")
             if (report.when == "call" or report.outcome != "passed") and first_problem:
                 outcomes[report.nodeid] = report.outcome
+                write(out, {"event": "test", "nodeid": report.nodeid, "outcome": report.outcome})
 
     # Marks the start for the parent's stall watch: pytest's own start-up is not the import.
     write(out, {"event": "pytest_started"})

@@ -156,6 +156,9 @@ class PytestRun:
     timed_out: bool
     output: bytes
     isolation: dict = field(default_factory=dict)
+    #: the test the run ended in, without an outcome (it hung, or ended the process); None
+    #: when the run finished or nothing tells which
+    stopped_in: str | None = None
 
 
 @dataclass
@@ -300,13 +303,19 @@ class Sandbox:
         coverage = None
         if record and record.get("coverage") and coverage_json.exists():
             coverage = json.loads(coverage_json.read_text(encoding="utf-8"))
+        streamed = {r["nodeid"]: r["outcome"] for r in process.records if r["event"] == "test"}
+        started = [r["nodeid"] for r in process.records if r["event"] == "test_started"]
+        stopped_in = None
+        if record is None and started and started[-1] not in streamed:
+            stopped_in = started[-1]
         return PytestRun(
-            outcomes=record["outcomes"] if record else {},
+            outcomes=record["outcomes"] if record else streamed,
             exit_code=record["exit_code"] if record else None,
             coverage=coverage,
             timed_out=process.killed_for == "timeout",
             output=process.output,
             isolation=record["isolation"] if record else {},
+            stopped_in=stopped_in,
         )
 
     # --- plumbing ------------------------------------------------------------------------------
