@@ -65,6 +65,29 @@ def test_docstring_examples_are_the_quoted_inputs_shown_with_a_result():
     docstring = "'1h30m' -> 5400 seconds; \"2m\" => 120.\n'a' is a letter, {'b': 1}."
     assert docstring_examples(docstring) == ["1h30m", "2m"]
     assert docstring_examples(None) == []
+    prose = "Parse 'a=1&b=2&a=3' into {'a': ['1', '3']}; 'x' gives 'y'; 'z', 'w' are kept."
+    assert docstring_examples(prose) == ["a=1&b=2&a=3", "x"]
+
+
+QUERY = '''\
+def parse_query(query: str) -> dict[str, list[str]]:
+    """Split a query string into lists of values per key."""
+    result: dict[str, list[str]] = {}
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition("=")
+        result.setdefault(key, []).append(value)
+    return result
+'''
+
+
+def test_texts_shaped_as_the_body_splits_them_come_before_edge_texts(tmp_path):
+    # Equal on coverage, '=' and ' ' were chosen over 'abc=2.5' for being shorter.
+    (tmp_path / "query.py").write_text(QUERY)
+    result = generate_tests(tmp_path / "query.py", "parse_query", TestGenOptions())
+    assert "assert parse_query('abc=2.5') == {'abc': ['2.5']}" in result.text, result.text
+    assert "parse_query('=')" not in result.text and "parse_query(' ')" not in result.text
 
 
 DURATION = '''\

@@ -10,9 +10,11 @@ from pathlib import Path
 from codegpt.server.testgen.analysis import analyze_source
 from codegpt.server.testgen.generate import TestGenOptions, generate_tests
 from codegpt.server.testgen.mutation import detects
+from codegpt.server.testgen.proposals import Proposal
 from codegpt.server.testgen.round_trips import may_write_files
 from codegpt.server.testgen.runner_child import public_state
 from codegpt.server.testgen.sandbox import CallOutcome
+from codegpt.server.testgen.selection import Observation, pin_kept_state
 
 DATA = Path(__file__).parent / "data" / "testgen"
 
@@ -286,3 +288,42 @@ def test_where_a_call_writes(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[['outside'], ['cwd'], ['cwd'], [], []]"
+
+
+TAGGED = """\
+class Post:
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.tags: list[str] = []
+
+    def add_tag(self, tag: str) -> None:
+        tag = tag.strip().lower()
+        if tag and tag not in self.tags:
+            self.tags.append(tag)
+"""
+
+
+def test_a_call_that_changes_nothing_pins_what_the_method_changes_elsewhere(tmp_path):
+    (tmp_path / "posts.py").write_text(TAGGED)
+    result = generate_tests(tmp_path / "posts.py", "Post.add_tag", TestGenOptions())
+    tests = _tests(result.text)
+    kept = [body for name, body in tests.items() if "_keeps_tags" in name]
+    # The tag is already there: the test asserts it is not added twice (and the title is not
+    # pinned: no call of add_tag changes it).
+    assert any("instance.add_tag('abc')\n" in b and "instance.tags == ['abc']" in b for b in kept)
+    assert not any("instance.title ==" in body for body in tests.values()), result.text
+
+
+def test_a_mutant_that_adds_twice_is_caught_by_the_kept_state():
+    state = (("tags", {"kind": "exact", "source": "['abc']"}, False),)
+    twice = (("tags", {"kind": "exact", "source": "['abc', 'abc']"}, True),)
+    returned = {"kind": "exact", "source": "None"}
+    calls = [
+        Observation(0, Proposal(("'abc'",)), CallOutcome(0, "returned", returned, state=state)),
+        Observation(1, Proposal(("'x'",)), CallOutcome(1, "returned", returned, state=twice)),
+    ]
+    marked = pin_kept_state(calls)
+    assert marked[0].outcome.kept == ("tags",) and marked[1].outcome.kept == ()
+    mutant = CallOutcome(0, "returned", returned, state=twice)
+    assert detects(marked[0].outcome, mutant)
+    assert not detects(calls[0].outcome, mutant)  # unmarked, nothing was pinned

@@ -41,7 +41,7 @@ from codegpt.server.testgen.round_trips import (
     writer_statement,
 )
 from codegpt.server.testgen.sandbox import CallSpec, Cancelled, Sandbox, SandboxLimits
-from codegpt.server.testgen.selection import Observation, rejection, select
+from codegpt.server.testgen.selection import Observation, pin_kept_state, rejection, select
 from codegpt.server.testgen.shaped_strings import module_words
 from codegpt.server.testgen.verify import FunctionCoverage, verify
 
@@ -356,6 +356,7 @@ def _one_function(
         for index, proposal in enumerate(proposals)
         if index in batch.outcomes
     ]
+    observations = pin_kept_state(observations)
     function_report.calls_run = len(observations)
     function_report.problems = _summarise_problems(target, observations)
     missing_files = [

@@ -119,6 +119,8 @@ def outcome_slug(target: FunctionTarget, observation: Observation) -> str:
     source = value.get("source")
     if source == "None" and outcome.changes:  # a mutator: what it changed is the news
         return "updates_" + "_and_".join(snake(name) for name, _ in outcome.changes[:2])
+    if source == "None" and outcome.kept:  # it changed nothing the method changes elsewhere
+        return "keeps_" + "_and_".join(snake(name) for name in outcome.kept[:2])
     if source == "None" and outcome.files:
         return "writes_" + snake(outcome.files[0][0])  # archive.tar.gz -> archive_tar_gz
     parameters = call_parameters(target)

@@ -102,6 +102,7 @@ EDGE_VALUES: dict[str, tuple[str, ...]] = {
         "datetime.timedelta(0)",
         "datetime.timedelta(days=1)",
         "datetime.timedelta(seconds=90)",
+        "datetime.timedelta(hours=2)",  # each unit once: day, hour, minute, second
         "datetime.timedelta(days=-1)",
     ),
     "Path": (
@@ -814,6 +815,11 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
     budget = max(config.max_proposals - config.hypothesis_examples // 2, config.max_proposals // 2)
     boundary = [set(boundary_values(p, target)) for p in parameters]
     examples = {repr(text) for text in docstring_examples(target.docstring)}
+    shaped = {
+        repr(text)
+        for p in parameters
+        for text in shaped_strings(target.source, p.name, config.module_words)
+    }
     # Round-robin over parameters so that no single parameter eats the whole budget.
     for depth in range(max((len(v) for v in candidates), default=0)):
         for index, values in enumerate(candidates):
@@ -822,6 +828,8 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
             row = list(baseline)
             row[index] = values[depth]
             origin = "boundary" if values[depth] in boundary[index] else "edge"
+            if origin == "edge" and values[depth] in shaped:
+                origin = "shaped"  # fields joined as the body splits them: a typical input
             if values[depth] in examples:
                 origin = "docstring"  # the author's own example: the most telling input
             proposals.append(_row_to_call(parameters, row, origin))

@@ -105,6 +105,9 @@ class CallOutcome:
     # A method's receiver after the call: (attribute, description, changed by the call).
     state: tuple[tuple[str, dict, bool], ...] = ()
     detail: str = ""
+    #: attributes the call left as they were that other calls of the method change: a test
+    #: pins them too (``add_tag`` of a tag already there keeps ``tags``), see selection.py
+    kept: tuple[str, ...] = ()
 
     @classmethod
     def from_record(cls, record: dict) -> CallOutcome:

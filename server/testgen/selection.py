@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from codegpt.server.testgen.analysis import FunctionTarget
 from codegpt.server.testgen.proposals import EMPTY_SOURCES, Proposal
@@ -24,6 +24,7 @@ ORIGIN_RANK = {
     "boundary": 1,
     "baseline": 2,
     "input file": 2,  # a file written as the body parses it (input_files.py)
+    "shaped": 2,  # a text of fields joined as the body splits it (shaped_strings.py)
     "literal": 3,
     "edge": 4,
     "default": 5,
@@ -69,14 +70,31 @@ class Observation:
 
 
 def pinned_changes(outcome: CallOutcome) -> tuple[tuple[str, dict], ...]:
-    """The receiver's attributes a returning call changed that its test asserts on."""
+    """The receiver's attributes a returning call changed (or ``kept``) that its test asserts on."""
     if outcome.status != "returned":
         return ()
     return tuple(
         (name, value)
-        for name, value in outcome.changes
-        if len(value.get("source") or "") <= MAX_VALUE_SOURCE
+        for name, value, changed in outcome.state
+        if (changed or name in outcome.kept) and len(value.get("source") or "") <= MAX_VALUE_SOURCE
     )
+
+
+def pin_kept_state(observations: Sequence[Observation]) -> list[Observation]:
+    """Mark what a call left unchanged that other calls of the same method change.
+
+    ``add_tag('abc')`` on a post already tagged 'abc' returns None and changes nothing: with
+    ``instance.tags == ['abc']`` pinned, its test catches the mutant that appends it twice.
+    """
+    changing = {name for o in observations for name, _ in o.outcome.changes}
+    marked = []
+    for observation in observations:
+        outcome = observation.outcome
+        kept = tuple(name for name, _, changed in outcome.state if not changed and name in changing)
+        if kept and outcome.status == "returned":
+            observation = replace(observation, outcome=replace(outcome, kept=kept))
+        marked.append(observation)
+    return marked
 
 
 def rejection(observation: Observation) -> str | None:

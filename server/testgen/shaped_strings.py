@@ -18,8 +18,11 @@ from collections.abc import Sequence
 MAX_WORDS = 3  # module words tried as a third field
 MAX_WORD_LENGTH = 12
 MAX_EXAMPLES = 4  # quoted examples taken from a docstring
-# A quoted input shown with what it gives: ``'1h30m' -> 5400``, ``"a=1" => {...}``.
-_EXAMPLE = re.compile(r"(?:'([^'\n]{1,40})'|\"([^\"\n]{1,40})\")\s*(?:->|=>|\u2192)")
+# A quoted input shown with what it gives: ``'1h30m' -> 5400``, ``"a=1" => {...}``, ``Parse
+# 'a=1&b=2' into {...}``.
+_EXAMPLE = re.compile(
+    r"(?:'([^'\n]{1,40})'|\"([^\"\n]{1,40})\")\s*(?:->|=>|\u2192|into\b|gives\b|becomes\b)"
+)
 
 
 def _tree(source: str) -> ast.Module | None:
