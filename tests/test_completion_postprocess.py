@@ -131,3 +131,21 @@ def test_a_closing_quote_after_the_cursor_is_not_repeated():
     cursor = CursorLine(before="    data = read('PKG-", after="')")
     done = postprocess("INFO')", -0.2, cursor, PostprocessOptions())
     assert done is not None and done.text == "INFO"
+
+
+@pytest.mark.parametrize(
+    ("raw", "before", "options", "expected"),
+    [
+        # A trailing comment nobody began, after a complete line: nothing to show.
+        ("  # pragma: no cover", "        for name in files:", SINGLE, None),
+        ("  # type: ignore\n", "x = compute()", SINGLE, None),
+        # ... and in a block, the code after it stays.
+        ("  # noqa\n    return x", "def f(x):", MULTI, "\n    return x"),
+        # A comment line of its own is a suggestion like any other.
+        ("# Sum the values.", "    ", SINGLE, "# Sum the values."),
+        # Inside a string, '#' is text.
+        ('#ff0000"', 'colour = "', SINGLE, '#ff0000"'),
+    ],
+)
+def test_a_comment_the_user_did_not_begin_is_dropped(raw, before, options, expected):
+    assert shown(raw, before, options=options) == expected

@@ -79,6 +79,21 @@ def cut_block(text: str, cursor: CursorLine, max_lines: int) -> str:
     return "\n".join(kept)
 
 
+def drop_unasked_comment(text: str, cursor: CursorLine) -> str:
+    """Take off a comment the suggestion starts after code the user wrote.
+
+    At the end of ``for name in files:`` the model offered ``  # pragma: no cover`` and
+    ``  # type: ignore``: a trailing comment nobody began is noise, not a completion. A comment
+    on a line of its own (``before`` blank) stays, and so does a ``#`` inside a string.
+    """
+    first, newline, rest = text.partition("\n")
+    if not first.lstrip().startswith("#") or not cursor.before.strip():
+        return text
+    if bracket_scan(cursor.before)[2] is not None:
+        return text  # '#fff' typed in a string
+    return newline + rest if rest.strip() else ""
+
+
 def strip_overlap_with_following(text: str, cursor: CursorLine) -> str:
     """Never repeat what already follows the cursor.
 
@@ -190,6 +205,7 @@ def postprocess(
         text = cut_block(text, cursor, options.max_lines)
     else:
         text = cut_single_line(text)
+    text = drop_unasked_comment(text, cursor)
     text = strip_overlap_with_following(text, cursor)
     balanced = balance_brackets(text, cursor)
     if balanced is None:
