@@ -5,7 +5,8 @@ import threading
 import pytest
 
 from codegpt.server.testgen.analysis import analyze_file
-from codegpt.server.testgen.generate import TestGenOptions, _calls_for, generate_tests
+from codegpt.server.testgen.calls import calls_for
+from codegpt.server.testgen.generate import TestGenOptions, generate_tests
 from codegpt.server.testgen.mutation import MutationConfig, detects, mutant_kills
 from codegpt.server.testgen.proposals import Proposal
 from codegpt.server.testgen.sandbox import CallOutcome, Cancelled, Sandbox, SandboxLimits
@@ -83,7 +84,7 @@ def module_file(tmp_path_factory):
 def _observe(sandbox: Sandbox, path, name: str, args_list: list[str]):
     target = analyze_file(path).find(name)
     proposals = [Proposal((a,), origin="edge") for a in args_list]
-    calls = _calls_for(target, proposals, 0)
+    calls = calls_for(target, proposals, 0)
     batch = sandbox.run_calls(path, path.stem, [str(path.parent)], calls)
     observations = [Observation(i, p, batch.outcomes[i]) for i, p in enumerate(proposals)]
     return target, calls, observations
@@ -174,7 +175,7 @@ def test_more_values_prefer_a_result_role_not_shown_yet(tmp_path):
     target = analyze_file(path).find("larger")
     proposals = [Proposal(pair, origin="edge") for pair in pairs]
     with Sandbox() as sandbox:
-        batch = sandbox.run_calls(path, "pick", [str(tmp_path)], _calls_for(target, proposals, 0))
+        batch = sandbox.run_calls(path, "pick", [str(tmp_path)], calls_for(target, proposals, 0))
     observations = [Observation(i, p, batch.outcomes[i]) for i, p in enumerate(proposals)]
     assert [o.outcome.equals_argument for o in observations] == [(0,)] * 4 + [(1,)]
     # Four calls return `a`, one returns `b`: the one returning `b` is pinned before more `a`s.
@@ -190,7 +191,7 @@ def test_a_passed_through_argument_is_not_pinned_once_per_type(tmp_path):
     target = analyze_file(path).find("first")
     proposals = [Proposal(a, origin="edge") for a in args]
     with Sandbox() as sandbox:
-        batch = sandbox.run_calls(path, "peek", [str(tmp_path)], _calls_for(target, proposals, 0))
+        batch = sandbox.run_calls(path, "peek", [str(tmp_path)], calls_for(target, proposals, 0))
     observations = [Observation(i, p, batch.outcomes[i]) for i, p in enumerate(proposals)]
     chosen = select(observations, target, 8)
     # Seven calls return `default` as it came, each of another type or truthiness: showing

@@ -327,3 +327,41 @@ def test_a_mutant_that_adds_twice_is_caught_by_the_kept_state():
     mutant = CallOutcome(0, "returned", returned, state=twice)
     assert detects(marked[0].outcome, mutant)
     assert not detects(calls[0].outcome, mutant)  # unmarked, nothing was pinned
+
+
+TODO = """\
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Task:
+    title: str
+    done: bool = False
+
+
+@dataclass
+class TodoList:
+    tasks: list[Task] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps([asdict(task) for task in self.tasks]))
+
+    @classmethod
+    def load(cls, path: Path) -> "TodoList":
+        return cls([Task(**item) for item in json.loads(path.read_text())])
+"""
+
+
+def test_a_method_that_writes_is_the_round_trips_writer(tmp_path):
+    """``TodoList(...).save(path)`` then ``TodoList.load(path)``: a method writes, in place."""
+    (tmp_path / "todo.py").write_text(TODO)
+    for function in (None, "TodoList.load"):
+        result = generate_tests(tmp_path / "todo.py", function, TestGenOptions())
+        trips = [b for n, b in _tests(result.text).items() if "_load_of_path_after_save_" in n]
+        assert any(
+            "    TodoList([Task('abc')]).save(pathlib.Path('archive.tar.gz'))\n" in body
+            and "TodoList.load(pathlib.Path('archive.tar.gz')) == TodoList(tasks=[Task(" in body
+            for body in trips
+        ), result.text

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from codegpt.server.testgen.analysis import FunctionTarget, ModuleAnalysis, analyze_file
 from codegpt.server.testgen.assertions import build_test_body
+from codegpt.server.testgen.calls import calls_for
 from codegpt.server.testgen.emit import FileEdit, TestCase, extend_file, render_file
 from codegpt.server.testgen.input_files import with_input_files
 from codegpt.server.testgen.layout import (
@@ -40,7 +41,7 @@ from codegpt.server.testgen.round_trips import (
     read_after_writes,
     writer_statement,
 )
-from codegpt.server.testgen.sandbox import CallSpec, Cancelled, Sandbox, SandboxLimits
+from codegpt.server.testgen.sandbox import Cancelled, Sandbox, SandboxLimits
 from codegpt.server.testgen.selection import Observation, pin_kept_state, rejection, select
 from codegpt.server.testgen.shaped_strings import module_words
 from codegpt.server.testgen.verify import FunctionCoverage, verify
@@ -130,38 +131,6 @@ def compute_test_file_edit(
         text = render_file(cases, module, insert)
         return FileEdit(text, (), tuple(c.name for c in cases), ())
     return extend_file(existing, cases, module, insert)
-
-
-def _calls_for(target: FunctionTarget, proposals: Sequence, first_id: int) -> list[CallSpec]:
-    calls = []
-    for offset, proposal in enumerate(proposals):
-        if target.kind == "method":
-            calls.append(
-                CallSpec(
-                    first_id + offset,
-                    "",
-                    proposal.args,
-                    proposal.kwargs,
-                    setup=proposal.receiver,
-                    prepare=proposal.prepare,
-                    attribute=target.name,
-                    materialize=target.is_generator,
-                    imports=proposal.imports,
-                )
-            )
-        else:
-            calls.append(
-                CallSpec(
-                    first_id + offset,
-                    target.qualname,
-                    proposal.args,
-                    proposal.kwargs,
-                    prepare=proposal.prepare,
-                    materialize=target.is_generator,
-                    imports=proposal.imports,
-                )
-            )
-    return calls
 
 
 def _summarise_problems(target: FunctionTarget, observations: Sequence[Observation]) -> list[str]:
@@ -345,7 +314,7 @@ def _one_function(
         )
         function_report.skipped = why
         return _FunctionRun(function_report)
-    calls = _calls_for(target, proposals, 0)
+    calls = calls_for(target, proposals, 0)
     sys_path = [str(location.import_root)]
     batch = sandbox.run_calls(location.path, location.module, sys_path, calls)
     if batch.import_error is not None:

@@ -160,7 +160,15 @@ def base_name(target: FunctionTarget, observation: Observation) -> str:
 
 
 def _prepared_method(statement: str) -> str:
-    """``instance.add(Item(...))`` -> ``add``."""
+    """``instance.add(Item(...))`` -> ``add``; ``TodoList([...]).save(path)`` -> ``save``."""
+    try:
+        node = ast.parse(statement, mode="eval").body
+    except SyntaxError:
+        node = None
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return snake(name) or "call"
     head = statement.split("(", 1)[0]
     return snake(head.rsplit(".", 1)[-1]) or "call"
 

@@ -14,8 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from codegpt.server.testgen.analysis import FunctionTarget, ModuleAnalysis
-from codegpt.server.testgen.proposals import Proposal, ProposalConfig, built_in_proposals
-from codegpt.server.testgen.sandbox import CallSpec, Sandbox
+from codegpt.server.testgen.calls import calls_for
+from codegpt.server.testgen.proposals import Proposal, ProposalConfig, propose
+from codegpt.server.testgen.sandbox import Sandbox
 
 MAX_WRITERS = 2  # calls that wrote files, run before a reader's calls that found none
 MAX_READS_PER_WRITER = 3  # a reader's calls tried after each writer
@@ -29,15 +30,25 @@ _WRITING_CALLS = frozenset(
 
 
 def _runs_as_statement(target: FunctionTarget) -> bool:
-    """A plain module-level function: its call alone, as a line, does all it does."""
-    return target.kind == "function" and not target.is_async and not target.is_generator
+    """Its call alone, as a line, does all it does (not a coroutine or a generator)."""
+    return not target.is_async and not target.is_generator
 
 
 def writer_statement(target: FunctionTarget, proposal: Proposal) -> Proposal | None:
-    """A module-level function's call as a statement to run first, or None if it cannot be."""
+    """The call as a statement to run first, or None if it cannot be one.
+
+    A method's is made on its receiver in place: ``TodoList([Task('abc')]).save(path)``; one
+    whose receiver was prepared by earlier statements (``instance.add(...)``) cannot be.
+    """
     if not _runs_as_statement(target) or proposal.prepare:
         return None
-    return Proposal(prepare=(proposal.call_text(target.name),), imports=proposal.imports)
+    if target.kind == "method":
+        if not proposal.receiver:
+            return None
+        callee = f"{proposal.receiver}.{target.name}"
+    else:
+        callee = target.qualname if target.class_name else target.name
+    return Proposal(prepare=(proposal.call_text(callee),), imports=proposal.imports)
 
 
 def may_write_files(target: FunctionTarget) -> bool:
@@ -85,11 +96,8 @@ def discover_writers(
     ][:MAX_WRITERS]
     if not candidates:
         return []
-    tried = [(t, p) for t in candidates for p in built_in_proposals(t, config)[:CALLS_PER_WRITER]]
-    calls = [
-        CallSpec(index, t.qualname, p.args, p.kwargs, imports=p.imports)
-        for index, (t, p) in enumerate(tried)
-    ]
+    tried = [(t, p) for t in candidates for p in propose(t, config)[:CALLS_PER_WRITER]]
+    calls = [call for index, (t, p) in enumerate(tried) for call in calls_for(t, [p], index)]
     path, module, sys_path = location
     batch = sandbox.run_calls(path, module, sys_path, calls)
     wrote: dict[str, list[tuple[int, Proposal]]] = {}  # per writer, in proposal order
