@@ -54,6 +54,7 @@ LOCAL_FILES = [
         "inventory.py",
         "ledger.py",
         "readers.py",
+        "report.py",
     )
 ]
 TEST_SPLIT = ROOT / "data" / "corpus" / "test.jsonl"

@@ -4,7 +4,8 @@ Runs each test function directly (no pytest start-up per mutant: a benchmark wit
 mutants would spend most of its time starting pytest) with pytest's verdict rules for what our
 two tools emit: a test passes when it returns, and a test marked ``xfail(strict=True)`` (Pynguin
 marks tests that end in an exception so) passes when it raises. The two fixtures our tests of
-file writers take, ``tmp_path`` and ``monkeypatch``, are pytest's own, made fresh per test. The
+file writers take, ``tmp_path`` and ``monkeypatch``, are pytest's own, made fresh per test;
+``capsys`` (tests of what a function prints) is a small stand-in. The
 suite passes when every test does; a mutant is killed when the suite fails on it. The original
 runs first, under coverage.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import inspect
+import io
 import json
 import os
 import resource
@@ -23,6 +25,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 
 class TestTimeout(BaseException):
@@ -62,7 +65,27 @@ def _fixtures(function) -> tuple[dict, list]:
         patch = pytest.MonkeyPatch()
         values["monkeypatch"] = patch
         undo.append(patch.undo)
+    if "capsys" in wanted:
+        capture = _Capture()
+        values["capsys"] = capture
+        undo.append(capture.undo)
     return values, undo
+
+
+class _Capture:
+    """``capsys`` as our tests use it: ``readouterr()`` gives what was printed since the last."""
+
+    def __init__(self) -> None:
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+
+    def readouterr(self) -> SimpleNamespace:
+        out, err = sys.stdout.getvalue(), sys.stderr.getvalue()
+        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+        return SimpleNamespace(out=out, err=err)
+
+    def undo(self) -> None:
+        sys.stdout, sys.stderr = self.saved
 
 
 def _verdicts(spec: dict, folder: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, replace
 
 from codegpt.server.testgen.analysis import FunctionTarget
+from codegpt.server.testgen.sandbox import CallOutcome
 from codegpt.server.testgen.selection import MAX_VALUE_SOURCE, Observation, pinned_changes
 
 #: ("import", module, None) for ``import module``; ("from", module, name) for ``from m import n``
@@ -116,6 +117,9 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
     if "cwd" in outcome.writes:  # it writes files: in pytest's temporary folder, not the project
         fixtures = ("tmp_path", "monkeypatch")
         lines.append("monkeypatch.chdir(tmp_path)")
+    printed = _printed_lines(outcome)
+    if printed:
+        fixtures = (*fixtures, "capsys")
     lines += setup
     if outcome.status == "raised":
         exception = outcome.exception or {}
@@ -127,7 +131,7 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
         else:
             lines.append(f"with pytest.raises({name}):")
         lines.append(f"    {call}")
-        return TestBody(tuple(lines), frozenset(imports), fixtures)
+        return TestBody(tuple(lines + printed), frozenset(imports), fixtures)
     value = outcome.value or {}
     equality = _equality(call, value, module, imports)
     if equality is not None:
@@ -156,7 +160,17 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
             lines.append(f"assert Path({path!r}).read_text() == {text!r}")
         else:
             lines.append(f"assert Path({path!r}).exists()")
-    return TestBody(tuple(lines), frozenset(imports), fixtures)
+    return TestBody(tuple(lines + printed), frozenset(imports), fixtures)
+
+
+def _printed_lines(outcome: CallOutcome) -> list[str]:
+    """``captured = capsys.readouterr()`` and what the call printed, stream by stream."""
+    checks = [
+        f"assert captured.{stream} == {text!r}"
+        for stream, text in zip(("out", "err"), outcome.output, strict=False)
+        if text
+    ]
+    return ["captured = capsys.readouterr()", *checks] if checks else []
 
 
 def loosened(observation: Observation) -> Observation | None:
@@ -170,9 +184,9 @@ def loosened(observation: Observation) -> Observation | None:
     outcome = observation.outcome
     if outcome.status == "raised":
         exception = outcome.exception or {}
-        if not exception.get("message_stable"):
+        if not exception.get("message_stable") and not any(outcome.output):
             return None
-        loose = replace(outcome, exception={**exception, "message_stable": False})
+        loose = replace(outcome, exception={**exception, "message_stable": False}, output=("", ""))
         return replace(observation, outcome=loose)
     if outcome.status != "returned":
         return None
@@ -182,6 +196,7 @@ def loosened(observation: Observation) -> Observation | None:
     loose = replace(
         outcome,
         value=value,
+        output=("", ""),
         state=(),
         kept=(),
         files=tuple((path, None) for path, _ in outcome.files),

@@ -120,6 +120,14 @@ def detects(original: CallOutcome, mutant: CallOutcome) -> bool:
         _value_differs(original.value or {}, mutant.value or {})
         or _state_differs(original, mutant)
         or _files_differ(original, mutant)
+        or _output_differs(original, mutant)
+    )
+
+
+def _output_differs(original: CallOutcome, mutant: CallOutcome) -> bool:
+    """The test checks what the original printed (``capsys``): the mutant must print the same."""
+    return any(
+        text and text != found for text, found in zip(original.output, mutant.output, strict=False)
     )
 
 

@@ -119,6 +119,10 @@ def outcome_slug(target: FunctionTarget, observation: Observation) -> str:
     source = value.get("source")
     if source == "None" and outcome.changes:  # a mutator: what it changed is the news
         return "updates_" + "_and_".join(snake(name) for name, _ in outcome.changes[:2])
+    printed = next((text for text in outcome.output if text), None)
+    if source == "None" and printed:  # it prints: what it printed is the news
+        slug = describe_source(repr(printed.strip()))
+        return "prints" if slug in ("string", "value", "empty_string") else f"prints_{slug}"
     if source == "None" and outcome.kept:  # it changed nothing the method changes elsewhere
         return "keeps_" + "_and_".join(snake(name) for name in outcome.kept[:2])
     if source == "None" and outcome.files:

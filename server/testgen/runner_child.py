@@ -63,6 +63,7 @@ OPEN_BEFORE: list[frozenset[int]] = [frozenset(range(3))]  # descriptors open wh
 TEMP_FOLDER = [""]  # tempfile.gettempdir(), read before the hook: finding it opens files
 MAX_FILES_PINNED = 3  # files a call wrote whose content the test checks
 MAX_FILE_TEXT = 400  # characters: a longer file is only checked to exist
+MAX_OUTPUT_TEXT = 400  # characters printed by a call that its test checks (more: not checked)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _WRITE_EVENTS = frozenset(
     {"os.mkdir", "os.remove", "os.rename", "os.rmdir", "os.truncate", "os.symlink", "os.link"}
@@ -584,6 +585,26 @@ def load_variant(name: str, path: str):
 
 
 def run_one(call: dict, module, cov, timeout: float) -> dict:
+    """``evaluate_call``, with what it printed: ``output`` is [stdout, stderr].
+
+    Each is the text (None when longer than ``MAX_OUTPUT_TEXT``): a test of a function that
+    prints checks it with pytest's ``capsys``, where ``is None`` said nothing.
+    """
+    saved = sys.stdout, sys.stderr
+    printed = BoundedWriter(MAX_OUTPUT_TEXT + 1), BoundedWriter(MAX_OUTPUT_TEXT + 1)
+    sys.stdout, sys.stderr = printed
+    try:
+        record = evaluate_call(call, module, cov, timeout)
+    finally:
+        sys.stdout, sys.stderr = saved
+    record["output"] = [
+        None if stream.size > MAX_OUTPUT_TEXT or stream.dropped else stream.text()
+        for stream in printed
+    ]
+    return record
+
+
+def evaluate_call(call: dict, module, cov, timeout: float) -> dict:
     """Evaluate one call under the alarm and coverage; never raises except for our timeout."""
     timeout = call.get("timeout") or timeout
     namespace = dict(vars(module))

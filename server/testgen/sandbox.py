@@ -108,6 +108,8 @@ class CallOutcome:
     #: attributes the call left as they were that other calls of the method change: a test
     #: pins them too (``add_tag`` of a tag already there keeps ``tags``), see selection.py
     kept: tuple[str, ...] = ()
+    #: what it printed to stdout and stderr ('' for nothing, None when too long to check)
+    output: tuple[str | None, str | None] = ("", "")
 
     @classmethod
     def from_record(cls, record: dict) -> CallOutcome:
@@ -125,6 +127,7 @@ class CallOutcome:
             equals_argument=tuple(record.get("equals_argument", [])),
             state=tuple((name, value, changed) for name, value, changed in record.get("state", [])),
             detail=record.get("detail", ""),
+            output=tuple(record.get("output", ("", ""))),  # type: ignore[arg-type]
         )
 
     @property

@@ -268,7 +268,8 @@ def add_mutant_killers(
 
 def _result_key(observation: Observation) -> tuple:
     """What the call showed: the exception type, or the value's source text."""
-    if observation.outcome.status == "raised":
-        return ("raised", observation.exception_name)
-    value = observation.outcome.value or {}
-    return ("returned", value.get("source"), value.get("kind"))
+    outcome = observation.outcome
+    if outcome.status == "raised":
+        return ("raised", observation.exception_name, outcome.output)
+    value = outcome.value or {}
+    return ("returned", value.get("source"), value.get("kind"), outcome.output)
