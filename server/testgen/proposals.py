@@ -17,7 +17,7 @@ import string
 import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from codegpt.server.testgen.analysis import Comparison, FunctionTarget, Parameter
@@ -321,6 +321,8 @@ def values_for_annotation(
         ]
         if element and element[0] in ("0", "0.0"):
             lists.append(f"[{element[0]}, {picks[0]}, {element[2] if len(element) > 2 else 1}]")
+        if rectangle := _rectangle(element or []):
+            lists.insert(1, rectangle)  # rows of one length: a grid, a matrix, a table
         if name in SET_NAMES:
             return ["set()", *(("{" + v[1:-1] + "}") for v in lists[1:3])]
         if name in ("tuple", "Tuple"):
@@ -343,6 +345,28 @@ def values_for_annotation(
         ]
     if name == "Callable":
         return list(EDGE_VALUES["Callable"])
+    return None
+
+
+def _rectangle(rows: Sequence[str]) -> str | None:
+    """Two different rows of one length (``[[1.0, -1.0, 0.5], [0.5, 1.0, -1.0]]``), or None.
+
+    Lists of lists are grids more often than not, and every generated one was ragged
+    (``[[], [1.0], [1.0, -1.0, 0.5]]``): a matrix class rejected each, and its methods ran on
+    none.
+    """
+    by_length: dict[int, list[str]] = {}
+    for row in rows:
+        if not (row.startswith("[") and row.endswith("]")) or row == "[]":
+            continue
+        try:
+            length = len(ast.parse(row, mode="eval").body.elts)  # type: ignore[attr-defined]
+        except (SyntaxError, AttributeError):
+            continue
+        by_length.setdefault(length, []).append(row)
+    for length in sorted(by_length, key=lambda n: (n < 2, -len(by_length[n]), n)):
+        if len(by_length[length]) >= 2:
+            return f"[{by_length[length][0]}, {by_length[length][1]}]"
     return None
 
 
@@ -836,6 +860,7 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
         if len(_unique(proposals)) >= budget:
             break
     proposals = _unique(proposals)[:budget]
+    proposals += _variadic_calls(target, parameters, baseline, config)
     required = [p for p in parameters if p.required]
     for row in hypothesis_rows(required, target, config.hypothesis_examples, config.constructors):
         full = iter(row)
@@ -845,6 +870,38 @@ def built_in_proposals(target: FunctionTarget, config: ProposalConfig) -> list[P
             )
         )
     return _unique(proposals)[: config.max_proposals]
+
+
+def _variadic_calls(
+    target: FunctionTarget,
+    parameters: Sequence[Parameter],
+    baseline: Sequence[str | None],
+    config: ProposalConfig,
+) -> list[Proposal]:
+    """The baseline call with values for ``*args`` (one, then two) and one ``**kwargs`` entry.
+
+    ``merge_dicts(*dicts, **overrides)`` was only ever called as ``merge_dicts()``.
+    """
+    made: list[Proposal] = []
+    base = _row_to_call(parameters, baseline, "baseline")
+    star = next((p for p in target.parameters if p.kind == "var_positional"), None)
+    if star is not None and not base.kwargs:  # extra positionals follow every positional one
+        element = Parameter(star.name, "positional_or_keyword", star.annotation)
+        values = [v for v in _candidates(element, target, config) if v not in EMPTY_CONTAINERS]
+        values = values or ["1", "2"]
+        second = values[min(1, len(values) - 1)]
+        for extra in ([values[0]], [values[0], second]):
+            imports = tuple(dict.fromkeys((*base.imports, *source_imports(extra))))
+            made.append(replace(base, args=(*base.args, *extra), imports=imports))
+    double = next((p for p in target.parameters if p.kind == "var_keyword"), None)
+    if double is not None:
+        element = Parameter(double.name, "positional_or_keyword", double.annotation)
+        values = _candidates(element, target, config) or ["1"]
+        value = values[min(1, len(values) - 1)]
+        for call in made[-1:] or [base]:
+            imports = tuple(dict.fromkeys((*call.imports, *source_imports([value]))))
+            made.append(replace(call, kwargs=(*call.kwargs, ("key", value)), imports=imports))
+    return made
 
 
 def receivers(

@@ -55,7 +55,7 @@ def usage_type(name: str, source: str) -> str | None:
 
 
 def _usage(tree: ast.AST, name: str, depth: int) -> str | None:
-    votes = {"str": 0, "int": 0, "list[int]": 0, "dict[str, int]": 0}
+    votes = {"str": 0, "int": 0, "list[int]": 0, "dict[str, int]": 0, "Callable": 0}
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
@@ -64,7 +64,9 @@ def _usage(tree: ast.AST, name: str, depth: int) -> str | None:
             and _is(node.args[0], name)
         ):
             return "Any"  # the code itself expects several types: try values of each
-        if isinstance(node, ast.Attribute) and _is(node.value, name):
+        if isinstance(node, ast.Call) and _is(node.func, name):
+            votes["Callable"] += 3  # name(...): a function, whatever else it is used as
+        elif isinstance(node, ast.Attribute) and _is(node.value, name):
             if node.attr in STR_METHODS:
                 votes["str"] += 2
             elif node.attr in DICT_METHODS:
