@@ -1,6 +1,5 @@
 """A reader is tested on a file written as its body parses it: JSON keys, CSV columns, lines."""
 
-import ast
 import csv
 import io
 import json
@@ -8,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from testgen_helpers import generated_tests
 
 from codegpt.server.testgen.analysis import analyze_source
 from codegpt.server.testgen.generate import TestGenOptions, generate_tests
@@ -137,15 +137,6 @@ def test_each_reader_call_is_made_again_with_its_file_written_first():
     assert with_input_files(target, []) == []
 
 
-def _tests(text: str) -> dict[str, str]:
-    tree = ast.parse(text)
-    return {
-        node.name: ast.get_source_segment(text, node)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
-    }
-
-
 @pytest.fixture(scope="module")
 def readers(tmp_path_factory):
     folder = tmp_path_factory.mktemp("readers")
@@ -154,7 +145,7 @@ def readers(tmp_path_factory):
 
 
 def test_every_reader_gets_a_verified_test_on_a_file_it_parses(readers):
-    tests = _tests(readers.text)
+    tests = generated_tests(readers.text)
     for report in readers.functions:
         # Before, each met only missing files: one FileNotFoundError test, a line or two.
         assert report.coverage is not None and report.coverage.lines == 1.0, report
@@ -168,12 +159,12 @@ def test_every_reader_gets_a_verified_test_on_a_file_it_parses(readers):
 
 def test_no_reader_is_given_a_file_descriptor(readers):
     # read_hosts(0) read stdin; read_hosts(1) closed pytest's stdout, and no test survived.
-    for body in _tests(readers.text).values():
+    for body in generated_tests(readers.text).values():
         call = body.strip().splitlines()[-1]
         assert not any(f"({n})" in call for n in ("0", "1", "2", "-1", "10")), body
 
 
 def test_tests_on_empty_files_say_so(readers):
-    names = _tests(readers.text)
+    names = generated_tests(readers.text)
     assert "test_read_prices_of_empty_prices_csv_returns_empty_dict" in names
     assert "test_load_settings_of_empty_settings_json_returns_2_item_dict" in names

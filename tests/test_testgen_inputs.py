@@ -2,6 +2,8 @@
 
 import ast
 
+from testgen_helpers import generated_tests
+
 from codegpt.server.testgen.analysis import analyze_source
 from codegpt.server.testgen.generate import TestGenOptions, generate_tests
 from codegpt.server.testgen.mutation import detects
@@ -38,15 +40,6 @@ def apply(func, values):
 """
 
 
-def _tests(text: str) -> dict[str, str]:
-    tree = ast.parse(text)
-    return {
-        node.name: ast.get_source_segment(text, node)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
-    }
-
-
 def test_lists_of_lists_include_a_grid():
     values = values_for_annotation(_annotation_node("list[list[int]]"))
     rows = ast.literal_eval(values[1])  # the typical one, right after []
@@ -75,7 +68,7 @@ def test_grids_varargs_functions_and_objects_without_eq_get_real_tests(tmp_path)
     assert "assert result.rows == [[1.0, 0.5], [-1.0, 1.0], [0.5, -1.0]]" in text, text
     # merge_dicts was only ever called as merge_dicts().
     assert any(
-        "assert merge_dicts({" in body and "key=" in body for body in _tests(text).values()
+        "assert merge_dicts({" in body and "key=" in body for body in generated_tests(text).values()
     ), text
     # apply(1, []) was all: now a function and values it maps.
     assert "assert apply(str, [1, -1, 2]) == ['1', '-1', '2']" in text, text

@@ -1,6 +1,6 @@
 """A result that differs from run to run is tested on its type and size, not dropped."""
 
-import ast
+from testgen_helpers import generated_tests
 
 from codegpt.server.testgen.assertions import loosened
 from codegpt.server.testgen.generate import TestGenOptions, generate_tests
@@ -33,20 +33,11 @@ def double(x: int) -> int:
 """
 
 
-def _tests(text: str) -> dict[str, str]:
-    tree = ast.parse(text)
-    return {
-        node.name: ast.get_source_segment(text, node)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
-    }
-
-
 def test_an_id_a_die_and_a_clock_get_tests_that_hold_on_every_run(tmp_path):
     (tmp_path / "chance.py").write_text(CHANCE)
     result = generate_tests(tmp_path / "chance.py", None, TestGenOptions())
     reports = {r.qualname: r for r in result.functions}
-    tests = _tests(result.text)
+    tests = generated_tests(result.text)
     # Each exact test failed the next run and every test was dropped; now their type and size.
     for name in ("new_id", "roll", "stamp"):
         assert reports[name].tests_kept, (name, reports[name])

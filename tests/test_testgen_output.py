@@ -1,6 +1,6 @@
 """A function that prints is tested on what it printed (pytest's capsys), not on ``is None``."""
 
-import ast
+from testgen_helpers import generated_tests
 
 from codegpt.server.testgen.assertions import loosened
 from codegpt.server.testgen.generate import TestGenOptions, generate_tests
@@ -31,19 +31,10 @@ def dump(count: int) -> None:
 """
 
 
-def _tests(text: str) -> dict[str, str]:
-    tree = ast.parse(text)
-    return {
-        node.name: ast.get_source_segment(text, node)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
-    }
-
-
 def test_what_a_function_prints_is_checked(tmp_path):
     (tmp_path / "report.py").write_text(REPORT)
     result = generate_tests(tmp_path / "report.py", None, TestGenOptions())
-    tests = _tests(result.text)
+    tests = generated_tests(result.text)
     greet = tests["test_greet_of_abc_prints_hello_abc"]
     assert greet.startswith("def test_greet_of_abc_prints_hello_abc(capsys):")
     printed = "    captured = capsys.readouterr()\n    assert captured.out == 'Hello, abc!\\n'"

@@ -1,11 +1,12 @@
 """A method that returns None is tested on what it changed: ``instance.items == [...]``."""
 
-import ast
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from testgen_helpers import generated_tests
 
 from codegpt.server.testgen.analysis import analyze_source
 from codegpt.server.testgen.generate import TestGenOptions, generate_tests
@@ -70,19 +71,10 @@ class Slotted:
 '''
 
 
-def _tests(text: str) -> dict[str, str]:
-    tree = ast.parse(text)
-    return {
-        n.name: ast.get_source_segment(text, n) or ""
-        for n in tree.body
-        if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
-    }
-
-
 def test_a_mutator_pins_the_attributes_it_changed(tmp_path):
     shutil.copy(DATA / "inventory.py", tmp_path / "inventory.py")
     result = generate_tests(tmp_path / "inventory.py", "Inventory.add", TestGenOptions())
-    tests = _tests(result.text)
+    tests = generated_tests(result.text)
     updates = [body for name, body in tests.items() if "_updates_items" in name]
     assert updates, result.text
     # The item is stored under its name: the test says so (it asserted only ``is None`` before).
@@ -92,7 +84,7 @@ def test_a_mutator_pins_the_attributes_it_changed(tmp_path):
 def test_only_public_attributes_that_changed_are_pinned(tmp_path):
     (tmp_path / "counter.py").write_text(COUNTER)
     result = generate_tests(tmp_path / "counter.py", "Counter.bump", TestGenOptions())
-    bodies = "\n".join(_tests(result.text).values())
+    bodies = "\n".join(generated_tests(result.text).values())
     assert "assert instance.count == " in bodies
     assert "_calls" not in bodies and "instance.label" not in bodies  # private; unchanged
 
@@ -138,7 +130,7 @@ def test_a_function_that_writes_files_is_tested_in_tmp_path(tmp_path):
     (tmp_path / "writer.py").write_text(WRITER)
     result = generate_tests(tmp_path / "writer.py", "save", TestGenOptions())
     assert result.functions[0].tests_kept
-    tests = _tests(result.text)
+    tests = generated_tests(result.text)
     for name, body in tests.items():
         # Run by the user, the test writes into pytest's temporary folder, not their project.
         assert f"def {name}(tmp_path, monkeypatch):\n    monkeypatch.chdir(tmp_path)\n" in body
@@ -195,7 +187,7 @@ def test_a_reader_is_tested_on_what_a_writer_of_the_module_wrote(tmp_path):
     assert reports["load"].coverage is not None and reports["load"].coverage.lines == 1.0
     round_trips = [
         body
-        for name, body in _tests(result.text).items()
+        for name, body in generated_tests(result.text).items()
         if name.startswith("test_load_") and "_after_save_" in name
     ]
     assert round_trips, result.text
@@ -213,7 +205,7 @@ def test_one_reader_alone_finds_a_writer_in_its_module(tmp_path):
     (report,) = result.functions
     assert report.coverage is not None and report.coverage.lines == 1.0
     assert "    save(pathlib.Path('archive.tar.gz'), " in result.text
-    assert not any(name.startswith("test_save") for name in _tests(result.text))
+    assert not any(name.startswith("test_save") for name in generated_tests(result.text))
 
 
 def test_what_may_write_files():
@@ -241,7 +233,7 @@ def test_a_big_container_attribute_is_not_rendered():
 def test_private_state_is_read_through_properties_and_len(tmp_path):
     (tmp_path / "counter.py").write_text(COUNTER)
     result = generate_tests(tmp_path / "counter.py", "Hidden.push", TestGenOptions())
-    bodies = "\n".join(_tests(result.text).values())
+    bodies = "\n".join(generated_tests(result.text).values())
     assert "assert len(instance) == 1" in bodies
     assert re.search(r"assert instance\.top == -?\d+", bodies), bodies
     assert "_items" not in bodies
@@ -306,7 +298,7 @@ class Post:
 def test_a_call_that_changes_nothing_pins_what_the_method_changes_elsewhere(tmp_path):
     (tmp_path / "posts.py").write_text(TAGGED)
     result = generate_tests(tmp_path / "posts.py", "Post.add_tag", TestGenOptions())
-    tests = _tests(result.text)
+    tests = generated_tests(result.text)
     kept = [body for name, body in tests.items() if "_keeps_tags" in name]
     # The tag is already there: the test asserts it is not added twice (and the title is not
     # pinned: no call of add_tag changes it).
@@ -359,7 +351,9 @@ def test_a_method_that_writes_is_the_round_trips_writer(tmp_path):
     (tmp_path / "todo.py").write_text(TODO)
     for function in (None, "TodoList.load"):
         result = generate_tests(tmp_path / "todo.py", function, TestGenOptions())
-        trips = [b for n, b in _tests(result.text).items() if "_load_of_path_after_save_" in n]
+        trips = [
+            b for n, b in generated_tests(result.text).items() if "_load_of_path_after_save_" in n
+        ]
         assert any(
             "    TodoList([Task('abc')]).save(pathlib.Path('archive.tar.gz'))\n" in body
             and "TodoList.load(pathlib.Path('archive.tar.gz')) == TodoList(tasks=[Task(" in body

@@ -75,7 +75,7 @@ def input_files(target: FunctionTarget) -> list[InputFile]:
     stem = _stem(target.name)
     calls = {_dotted(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     keys = _string_keys(tree)
-    numbers = _converted_keys(tree)
+    numbers = _conversions(tree)
     if calls & {"json.load", "json.loads"}:
         record = {key: _json_value(key, default, numbers, 0) for key, default in keys.items()}
         # A list's second record leaves out the keys with a default: both paths are taken.
@@ -109,10 +109,8 @@ def input_files(target: FunctionTarget) -> list[InputFile]:
     if "csv.reader" in calls:
         delimiter = _delimiter(tree)
         columns = max(_indexes(tree), default=1) + 1
-        converted = _converted_indexes(tree)
         rows = [
-            delimiter.join(_column(converted.get(i), row) for i in range(columns))
-            for row in range(2)
+            delimiter.join(_column(numbers.get(i), row) for i in range(columns)) for row in range(2)
         ]
         if _skips_a_row(tree):  # next(rows): a header line first
             rows.insert(0, delimiter.join(f"field{i + 1}" for i in range(columns)))
@@ -232,43 +230,31 @@ def _string_keys(tree: ast.Module) -> dict[str, ast.expr | None]:
     return dict(list(keys.items())[:MAX_KEYS])
 
 
-def _converted_keys(tree: ast.Module) -> dict[str, str]:
-    """Keys whose value is converted: ``float(row['price'])`` -> {'price': 'float'}."""
-    found = {}
+def _conversions(tree: ast.Module) -> dict[str | int, str]:
+    """Fields converted to numbers, by key or column: ``float(row['price'])``, ``int(row[1])``.
+
+    -> ``{'price': 'float', 1: 'int'}``; ``int(data.get('port'))`` counts as its key.
+    """
+    found: dict[str | int, str] = {}
     for node in ast.walk(tree):
-        if (
+        if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and node.func.id in _NUMBER_CALLS
             and node.args
         ):
-            inner = node.args[0]
-            if isinstance(inner, ast.Subscript) and _is_text(inner.slice):
-                found[inner.slice.value] = node.func.id  # type: ignore[attr-defined]
-            elif (
-                isinstance(inner, ast.Call)
-                and isinstance(inner.func, ast.Attribute)
-                and inner.func.attr == "get"
-                and inner.args
-                and _is_text(inner.args[0])
-            ):
-                found[inner.args[0].value] = node.func.id  # type: ignore[attr-defined]
-    return found
-
-
-def _converted_indexes(tree: ast.Module) -> dict[int, str]:
-    """Columns converted by position: ``int(row[1])`` -> {1: 'int'}."""
-    found = {}
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in _NUMBER_CALLS
-            and node.args
-            and isinstance(node.args[0], ast.Subscript)
-            and _is_index(node.args[0].slice)
+            continue
+        inner = node.args[0]
+        if isinstance(inner, ast.Subscript) and (_is_text(inner.slice) or _is_index(inner.slice)):
+            found[inner.slice.value] = node.func.id  # type: ignore[attr-defined]
+        elif (
+            isinstance(inner, ast.Call)
+            and isinstance(inner.func, ast.Attribute)
+            and inner.func.attr == "get"
+            and inner.args
+            and _is_text(inner.args[0])
         ):
-            found[node.args[0].slice.value] = node.func.id  # type: ignore[attr-defined]
+            found[inner.args[0].value] = node.func.id  # type: ignore[attr-defined]
     return found
 
 
@@ -293,7 +279,9 @@ def _is_index(node: ast.expr) -> bool:
     )
 
 
-def _json_value(key: str, default: ast.expr | None, numbers: dict[str, str], row: int) -> object:
+def _json_value(
+    key: str, default: ast.expr | None, numbers: dict[str | int, str], row: int
+) -> object:
     """A value unlike the default (a default shows only when the key is absent); ``row`` 0 or 1."""
     if key in numbers:
         return (3, 10)[row] if numbers[key] == "int" else (2.5, 10.0)[row]
@@ -307,7 +295,7 @@ def _json_value(key: str, default: ast.expr | None, numbers: dict[str, str], row
     return ("abc", "xyz")[row]
 
 
-def _toml_value(key: str, default: ast.expr | None, numbers: dict[str, str]) -> str:
+def _toml_value(key: str, default: ast.expr | None, numbers: dict[str | int, str]) -> str:
     value = _json_value(key, default, numbers, 0)
     if isinstance(value, bool):
         return "true" if value else "false"
