@@ -54,7 +54,8 @@ def test_star_args_and_keyword_args_are_filled():
 
 
 def test_a_parameter_that_is_called_is_a_function():
-    assert usage_type("func", "def apply(func, values):\n    return [func(v) for v in values]\n")
+    source = "def apply(func, values):\n    return [func(v) for v in values]\n"
+    assert usage_type("func", source) == "Callable"
     assert usage_type("func", MISC) == "Callable"
 
 

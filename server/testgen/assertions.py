@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from codegpt.server.testgen.analysis import FunctionTarget
@@ -149,14 +150,9 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
             lines.append(f"assert type(result).__qualname__ == {qualname!r}")
         if value.get("len") is not None:
             lines.append(f"assert len(result) == {value['len']}")
-        for name, shown in value.get("attributes", []):  # a module object without __eq__
-            reader = "len(result)" if name == "len()" else f"result.{name}"
-            if (line := _equality(reader, shown, module, imports)) is not None:
-                lines.append(line)
-    for name, after in pinned_changes(outcome):
-        shown = "len(instance)" if name == "len()" else f"instance.{name}"
-        if (line := _equality(shown, after, module, imports)) is not None:
-            lines.append(line)
+        # A module object without __eq__: its public attributes, as a receiver's are read.
+        lines += _attribute_checks("result", value.get("attributes", []), module, imports)
+    lines += _attribute_checks("instance", pinned_changes(outcome), module, imports)
     if outcome.files:
         imports.add(("from", "pathlib", "Path"))
     for path, text in outcome.files:
@@ -165,6 +161,18 @@ def build_test_body(target: FunctionTarget, observation: Observation, module: st
         else:
             lines.append(f"assert Path({path!r}).exists()")
     return TestBody(tuple(lines + printed), frozenset(imports), fixtures)
+
+
+def _attribute_checks(
+    owner: str, attributes: Iterable[Sequence], module: str, imports: set[Import]
+) -> list[str]:
+    """``assert owner.name == value`` per (name, description); ``len()`` is ``len(owner)``."""
+    checks = []
+    for name, shown in attributes:
+        reader = f"len({owner})" if name == "len()" else f"{owner}.{name}"
+        if (line := _equality(reader, shown, module, imports)) is not None:
+            checks.append(line)
+    return checks
 
 
 def _printed_lines(outcome: CallOutcome) -> list[str]:

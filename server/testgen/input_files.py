@@ -18,12 +18,14 @@ from dataclasses import dataclass, replace
 
 from codegpt.server.testgen.analysis import FunctionTarget
 from codegpt.server.testgen.proposals import Proposal, call_parameters
+from codegpt.server.testgen.shaped_strings import parse_body, separators
+from codegpt.server.testgen.usage_types import PATH_CALLS
 
 MAX_KEYS = 8  # keys of a JSON object or CSV header; more make long, unreadable tests
 MAX_READERS = 2  # proposals that met a missing file, each made again with written files
 #: Calls whose first argument names a file to read (``open(path)``, ``Path(path)``...): by the
 #: callee's own name, or dotted where the name alone (``load``) also takes open files.
-OPENING_CALLS = frozenset({"open", "Path", "PurePath", "read_csv", "loadtxt", "genfromtxt"})
+OPENING_CALLS = PATH_CALLS | {"read_csv", "loadtxt", "genfromtxt"}
 OPENING_DOTTED = frozenset(
     {"toml.load", "np.load", "numpy.load", "ET.parse", "ElementTree.parse", "os.stat"}
     | {"os.path.exists", "os.path.isfile", "os.path.getsize"}
@@ -45,7 +47,7 @@ class InputFile:
 
 def file_parameters(target: FunctionTarget) -> list[str]:
     """Parameters the body opens or reads as a path, in signature order."""
-    tree = _tree(target.source)
+    tree = parse_body(target.source)
     if tree is None:
         return []
     names = {p.name for p in call_parameters(target)}
@@ -69,7 +71,7 @@ def file_parameters(target: FunctionTarget) -> list[str]:
 
 def input_files(target: FunctionTarget) -> list[InputFile]:
     """A file shaped as the body parses it, then a near-empty one of the same kind."""
-    tree = _tree(target.source)
+    tree = parse_body(target.source)
     if tree is None:
         return []
     stem = _stem(target.name)
@@ -190,13 +192,6 @@ def _with_argument(
         return None
     args = (*proposal.args[:position], source, *proposal.args[position + 1 :])
     return replace(proposal, args=args)
-
-
-def _tree(source: str) -> ast.Module | None:
-    try:
-        return ast.parse(source.strip() or "pass")
-    except SyntaxError:
-        return None
 
 
 def _stem(function: str) -> str:
@@ -354,21 +349,17 @@ def _iterates_loaded(tree: ast.Module) -> bool:
 
 def _text_lines(tree: ast.Module) -> str:
     """Lines of fields joined by the separators the body splits by, a comment, a blank line."""
-    separators = []
-    prefixes = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        attr = node.func.attr
-        first = node.args[0] if node.args else None
-        if attr in ("split", "rsplit", "partition", "rpartition"):
-            if first is None and attr in ("split", "rsplit"):
-                separators.append(" ")
-            elif first is not None and _is_text(first) and first.value not in ("\n", ""):  # type: ignore[attr-defined]
-                separators.append(first.value)  # type: ignore[attr-defined]
-        elif attr == "startswith" and first is not None and _is_text(first) and first.value:  # type: ignore[attr-defined]
-            prefixes.append(first.value)  # type: ignore[attr-defined]
-    sep = next(iter(dict.fromkeys(separators)), None)
+    sep = next((sep for sep in separators(tree) if sep != "\n"), None)
+    prefixes = [
+        node.args[0].value  # type: ignore[attr-defined]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "startswith"
+        and node.args
+        and _is_text(node.args[0])
+        and node.args[0].value  # type: ignore[attr-defined]
+    ]
     # Words (split on spaces) repeat one, so that counting them counts more than once.
     second = "xyz abc" if sep in (None, " ") else f"xyz{sep}3"
     lines = ["abc" if sep is None else f"abc{sep}2.5", second]

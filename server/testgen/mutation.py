@@ -15,7 +15,7 @@ import ast
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -153,15 +153,13 @@ def _value_differs(expected: dict, found: dict) -> bool:
     same_type = expected.get("type", {}).get("qualname") == found.get("type", {}).get("qualname")
     if not same_type or expected.get("len") != found.get("len"):
         return True
-    shown = dict(found.get("attributes", []))
-    return any(  # the attributes of a module object without __eq__, as the test checks them
-        name in shown
-        and not _same_value(
-            value["source"], shown[name].get("source"), approx=value.get("kind") == "approx"
-        )
+    # The attributes of a module object without __eq__, as the test checks them.
+    checked = [
+        (name, value)
         for name, value in expected.get("attributes", [])
         if len(value.get("source") or "") <= MAX_VALUE_SOURCE
-    )
+    ]
+    return _attributes_differ(checked, dict(found.get("attributes", [])))
 
 
 def _state_differs(original: CallOutcome, mutant: CallOutcome) -> bool:
@@ -170,12 +168,17 @@ def _state_differs(original: CallOutcome, mutant: CallOutcome) -> bool:
     One the mutant's record lacks (no source for it there) earns no credit: unknown.
     """
     found = {name: value for name, value, _changed in mutant.state}
+    return _attributes_differ(pinned_changes(original), found)
+
+
+def _attributes_differ(checked: Iterable[tuple[str, dict]], found: dict[str, dict]) -> bool:
+    """An attribute the test checks has another value in ``found`` (one missing there: unknown)."""
     return any(
         name in found
         and not _same_value(
             value["source"], found[name].get("source"), approx=value.get("kind") == "approx"
         )
-        for name, value in pinned_changes(original)
+        for name, value in checked
     )
 
 

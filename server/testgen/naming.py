@@ -149,10 +149,9 @@ def base_name(target: FunctionTarget, observation: Observation) -> str:
     proposal = observation.proposal
     sources = [*proposal.args, *(value for _, value in proposal.kwargs)]
     outcome = outcome_slug(target, observation)
-    written = [f for s in proposal.prepare if (f := written_input(s)) is not None]
-    after = "".join(
-        f"after_{_prepared_method(s)}_" for s in proposal.prepare if written_input(s) is None
-    )
+    prepared = [(statement, written_input(statement)) for statement in proposal.prepare]
+    written = [file for _, file in prepared if file is not None]
+    after = "".join(f"after_{_prepared_method(s)}_" for s, file in prepared if file is None)
     outcome = f"{after}{outcome}"
     if not sources:
         return f"test_{function}_{outcome}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 MAX_WORDS = 3  # module words tried as a third field
 MAX_WORD_LENGTH = 12
@@ -25,7 +26,12 @@ _EXAMPLE = re.compile(
 )
 
 
-def _tree(source: str) -> ast.Module | None:
+@lru_cache(maxsize=256)
+def parse_body(source: str) -> ast.Module | None:
+    """A function's source parsed once (None if it does not parse); callers must not mutate it.
+
+    Proposals, shaped texts and input files all read the same function's tree, per parameter.
+    """
     try:
         return ast.parse(source.strip() or "pass")
     except SyntaxError:
@@ -34,24 +40,25 @@ def _tree(source: str) -> ast.Module | None:
 
 def split_separators(source: str, name: str) -> list[str]:
     """Separators the function splits parameter ``name`` by (``" "`` for a bare ``split()``)."""
-    tree = _tree(source)
-    return [] if tree is None else _separators(tree, name)
+    tree = parse_body(source)
+    return [] if tree is None else separators(tree, name)
 
 
 def nested_separators(source: str, name: str) -> list[tuple[str, str]]:
     """(outer, inner) for ``for part in name.split(outer)`` whose ``part`` is split by inner."""
-    tree = _tree(source)
+    tree = parse_body(source)
     return [] if tree is None else _nested(tree, name)
 
 
-def _separators(tree: ast.Module, name: str) -> list[str]:
+def separators(tree: ast.Module, name: str | None = None) -> list[str]:
+    """Separators ``name`` (any receiver when None) is split or partitioned by, in order."""
     found = []
     for node in ast.walk(tree):
         if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in ("split", "rsplit", "partition", "rpartition")
-            and _rooted_at(node.func.value, name)
+            and (name is None or _rooted_at(node.func.value, name))
         ):
             continue
         if not node.args:
@@ -84,7 +91,7 @@ def _nested(tree: ast.Module, name: str) -> list[tuple[str, str]]:
             outer = loop.args[0].value
         else:
             continue
-        found += [(outer, inner) for inner in _separators(tree, node.target.id)]
+        found += [(outer, inner) for inner in separators(tree, node.target.id)]
     return [pair for pair in dict.fromkeys(found) if pair[0] and pair[0] != pair[1]]
 
 
@@ -121,13 +128,13 @@ def module_words(module_source: str) -> tuple[str, ...]:
 
 def shaped_strings(source: str, name: str, words: Sequence[str] = ()) -> list[str]:
     """Texts for parameter ``name`` made of fields joined by each separator it is split by."""
-    tree = _tree(source)  # once: this runs for each text parameter whenever calls are proposed
+    tree = parse_body(source)  # once: this runs for each text parameter whenever calls are proposed
     if tree is None:
         return []
     texts = []
     for outer, inner in _nested(tree, name)[:2]:
         texts += [f"abc{inner}2.5{outer}xyz{inner}3", f"abc{inner}2.5"]
-    for sep in _separators(tree, name)[:2]:
+    for sep in separators(tree, name)[:2]:
         texts += [f"abc{sep}2.5", *(f"abc{sep}2.5{sep}{word}" for word in words[:MAX_WORDS])]
         texts += [f"abc{sep}abc", f"abc{sep}2.5{sep}abc{sep}3", f"{sep}abc"]
     return list(dict.fromkeys(texts))

@@ -37,6 +37,12 @@ def _is(node: ast.AST, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
 
+def _callee(node: ast.Call) -> str:
+    """``open`` for ``open(...)``, ``Path`` for ``pathlib.Path(...)``."""
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
 @lru_cache(maxsize=256)
 def _tree(source: str) -> ast.AST | None:
     try:
@@ -66,6 +72,13 @@ def _usage(tree: ast.AST, name: str, depth: int) -> str | None:
             return "Any"  # the code itself expects several types: try values of each
         if isinstance(node, ast.Call) and _is(node.func, name):
             votes["Callable"] += 3  # name(...): a function, whatever else it is used as
+        elif (
+            isinstance(node, ast.Call)
+            and _callee(node) in PATH_CALLS
+            and node.args
+            and _is(node.args[0], name)
+        ):
+            votes["str"] += 4  # open(name), pathlib.Path(name), io.open(name)
         elif isinstance(node, ast.Attribute) and _is(node.value, name):
             if node.attr in STR_METHODS:
                 votes["str"] += 2
@@ -80,18 +93,8 @@ def _usage(tree: ast.AST, name: str, depth: int) -> str | None:
             and any(_is(a, name) for a in node.args[1:2])
         ):
             votes["str"] += 3  # re.search(pattern, name): the subject is text
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in PATH_CALLS
-            and node.args
-            and _is(node.args[0], name)
-        ):
-            votes["str"] += 4  # pathlib.Path(name), io.open(name)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.args and _is(node.args[0], name) and node.func.id in PATH_CALLS:
-                votes["str"] += 4
-            elif any(_is(a, name) for a in node.args) and node.func.id in _TEXT_CALLS:
+            if any(_is(a, name) for a in node.args) and node.func.id in _TEXT_CALLS:
                 votes["str"] += 2
             elif any(_is(a, name) for a in node.args):
                 if node.func.id in ITERATING_CALLS or (
